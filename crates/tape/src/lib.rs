@@ -1,0 +1,51 @@
+//! # tape: lossgraph's reverse-mode automatic differentiation engine
+//!
+//! A computation is recorded on a [`Tape`] as it runs; [`Var`] handles into the tape behave like
+//! numbers (`+`, `*`, `exp`, `matmul`, ...), and [`Var::backward`] walks the recording once in
+//! reverse to produce every gradient.
+//!
+//! ```
+//! use tape::{Tape, Tensor};
+//!
+//! // A custom objective: mean squared error of a linear model, written as maths.
+//! let tape = Tape::<f64>::new();
+//! let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], [2, 2]));
+//! let y = tape.constant(Tensor::from_vec(vec![1.0, 2.0], [2, 1]));
+//! let w = tape.var(Tensor::from_vec(vec![0.1, 0.2], [2, 1]));
+//! let b = tape.var(Tensor::scalar(0.5));
+//! let loss = (x.matmul(w) + b - y).square().mean();
+//! loss.backward();
+//! println!("loss {} dw {:?} db {:?}", loss.item(), w.grad(), b.grad());
+//!
+//! // Every gradient can be checked against finite differences.
+//! let report = tape::gradcheck(
+//!     |v| (v[0].matmul(v[1]) - 1.0).square().mean(),
+//!     &[x.value(), w.value()],
+//! );
+//! report.assert_within(1e-6);
+//! ```
+//!
+//! Layout: [`Tensor`] (values and eager kernels), [`Tape`] and [`Var`] (recording and the reverse
+//! sweep), the operations in `ops/` (one file per family, each with its forward kernel and its
+//! backward rule side by side), and [`Algebra`], the interface backward rules are written in so
+//! that one copy serves first-order gradients and gradients of gradients.
+
+mod algebra;
+mod float;
+mod gradcheck;
+mod ops;
+mod shape;
+mod storage;
+mod tape;
+mod tensor;
+
+pub use algebra::Algebra;
+pub use float::Float;
+pub use gradcheck::{GradCheck, Mismatch, gradcheck};
+pub use ops::binary::where_;
+pub use ops::shape::{concat, stack};
+pub use ops::{Cmp, Reduce, Unary};
+pub use shape::Shape;
+pub use storage::clear_pool;
+pub use tape::{Tape, Var};
+pub use tensor::Tensor;

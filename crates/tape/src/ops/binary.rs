@@ -1,0 +1,350 @@
+//! Elementwise functions of two tensors with NumPy broadcasting, comparisons, and `where_`.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use crate::algebra::Algebra;
+use crate::ops::Op;
+use crate::{Float, Shape, Tensor, Var};
+
+/// An elementwise function of two broadcast operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    Min,
+}
+
+/// A comparison; its result is a constant mask of 1s and 0s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    /// x > y
+    Gt,
+    /// x >= y
+    Ge,
+    /// x < y
+    Lt,
+    /// x <= y
+    Le,
+    /// x == y
+    Eq,
+}
+
+impl Cmp {
+    #[inline(always)]
+    fn holds<T: Float>(self, x: T, y: T) -> bool {
+        match self {
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Eq => x == y,
+        }
+    }
+}
+
+impl Binary {
+    fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+            Binary::Max => "maximum",
+            Binary::Min => "minimum",
+        }
+    }
+
+    /// The forward kernel.
+    pub(crate) fn apply<T: Float>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        let name = self.name();
+        match self {
+            Binary::Add => a.zip_map(b, name, |x, y| x + y),
+            Binary::Sub => a.zip_map(b, name, |x, y| x - y),
+            Binary::Mul => a.zip_map(b, name, |x, y| x * y),
+            Binary::Div => a.zip_map(b, name, |x, y| x / y),
+            Binary::Max => a.zip_map(b, name, |x, y| if x >= y { x } else { y }),
+            Binary::Min => a.zip_map(b, name, |x, y| if x <= y { x } else { y }),
+        }
+    }
+}
+
+/// The backward rule. Gradients of broadcast operands are summed back to their own shape.
+pub(crate) fn backward<T: Float, A: Algebra<T>>(
+    op: Binary,
+    a: &A,
+    b: &A,
+    y: &A,
+    g: &A,
+    needs: &[bool],
+    mut emit: impl FnMut(usize, A),
+) {
+    let (ga, gb) = match op {
+        Binary::Add => (needs[0].then(|| g.clone()), needs[1].then(|| g.clone())),
+        Binary::Sub => (needs[0].then(|| g.clone()), needs[1].then(|| g.neg())),
+        Binary::Mul => (needs[0].then(|| g.mul(b)), needs[1].then(|| g.mul(a))),
+        Binary::Div => (
+            needs[0].then(|| g.div(b)),
+            needs[1].then(|| g.mul(y).div(b).neg()),
+        ),
+        // Ties send the gradient to `a`.
+        Binary::Max => (
+            needs[0].then(|| g.mul(&a.cmp(b, Cmp::Ge))),
+            needs[1].then(|| g.mul(&b.cmp(a, Cmp::Gt))),
+        ),
+        Binary::Min => (
+            needs[0].then(|| g.mul(&a.cmp(b, Cmp::Le))),
+            needs[1].then(|| g.mul(&b.cmp(a, Cmp::Lt))),
+        ),
+    };
+    if let Some(ga) = ga {
+        emit(0, ga.sum_to(&a.shape()));
+    }
+    if let Some(gb) = gb {
+        emit(1, gb.sum_to(&b.shape()));
+    }
+}
+
+/// The backward rule of `where_(mask, a, b)`: the gradient goes to `a` where the mask is 1 and
+/// to `b` where it is 0. The mask itself is a constant.
+pub(crate) fn where_backward<T: Float, A: Algebra<T>>(
+    mask: &A,
+    a: &A,
+    b: &A,
+    g: &A,
+    needs: &[bool],
+    mut emit: impl FnMut(usize, A),
+) {
+    let ga = g.mul(mask);
+    if needs[2] {
+        emit(2, g.sub(&ga).sum_to(&b.shape()));
+    }
+    if needs[1] {
+        emit(1, ga.sum_to(&a.shape()));
+    }
+}
+
+// The operators delegate to these named methods, which read better in method chains.
+#[allow(clippy::should_implement_trait)]
+impl<T: Float> Tensor<T> {
+    /// x + y, broadcasting.
+    pub fn add(&self, y: &Tensor<T>) -> Tensor<T> {
+        Binary::Add.apply(self, y)
+    }
+    /// x - y, broadcasting.
+    pub fn sub(&self, y: &Tensor<T>) -> Tensor<T> {
+        Binary::Sub.apply(self, y)
+    }
+    /// x * y, broadcasting.
+    pub fn mul(&self, y: &Tensor<T>) -> Tensor<T> {
+        Binary::Mul.apply(self, y)
+    }
+    /// x / y, broadcasting.
+    pub fn div(&self, y: &Tensor<T>) -> Tensor<T> {
+        Binary::Div.apply(self, y)
+    }
+    /// The elementwise maximum, broadcasting.
+    pub fn maximum(&self, y: &Tensor<T>) -> Tensor<T> {
+        Binary::Max.apply(self, y)
+    }
+    /// The elementwise minimum, broadcasting.
+    pub fn minimum(&self, y: &Tensor<T>) -> Tensor<T> {
+        Binary::Min.apply(self, y)
+    }
+    /// 1 where `x cmp y` holds, else 0, broadcasting.
+    pub fn compare(&self, y: &Tensor<T>, cmp: Cmp) -> Tensor<T> {
+        self.zip_map(
+            y,
+            "compare",
+            |a, b| {
+                if cmp.holds(a, b) { T::ONE } else { T::ZERO }
+            },
+        )
+    }
+    /// 1 where `x cmp c` holds, else 0.
+    pub fn compare_scalar(&self, c: T, cmp: Cmp) -> Tensor<T> {
+        self.map(|a| if cmp.holds(a, c) { T::ONE } else { T::ZERO })
+    }
+    /// `mask ? a : b` elementwise (`self` is the mask, nonzero meaning true), broadcasting.
+    pub fn where_(&self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        let shape = Shape::broadcast(
+            "where_",
+            &Shape::broadcast("where_", self.shape(), a.shape()),
+            b.shape(),
+        );
+        let (m, a, b) = (
+            self.broadcast_to(&shape),
+            a.broadcast_to(&shape),
+            b.broadcast_to(&shape),
+        );
+        m.zip3_map(&a, &b, |m, x, y| if m != T::ZERO { x } else { y })
+    }
+}
+
+#[allow(clippy::should_implement_trait)]
+impl<'t, T: Float> Var<'t, T> {
+    fn binary(self, op: Binary, other: Var<'t, T>) -> Var<'t, T> {
+        self.assert_same_tape(&[other], op.name());
+        let value = op.apply(&self.tape.value(self.id), &other.tape.value(other.id));
+        self.tape.push(Op::Binary(op), &[self.id, other.id], value)
+    }
+
+    /// x + y, broadcasting (also the `+` operator).
+    pub fn add(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Add, y)
+    }
+    /// x - y, broadcasting (also the `-` operator).
+    pub fn sub(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Sub, y)
+    }
+    /// x * y, broadcasting (also the `*` operator).
+    pub fn mul(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Mul, y)
+    }
+    /// x / y, broadcasting (also the `/` operator).
+    pub fn div(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Div, y)
+    }
+    /// The elementwise maximum, broadcasting (ties send the gradient to `self`).
+    pub fn maximum(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Max, y)
+    }
+    /// The elementwise minimum, broadcasting (ties send the gradient to `self`).
+    pub fn minimum(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Min, y)
+    }
+
+    /// 1 where `x cmp y` holds, else 0: a constant mask (no gradient flows through it).
+    pub fn compare(self, y: Var<'t, T>, cmp: Cmp) -> Var<'t, T> {
+        self.assert_same_tape(&[y], "compare");
+        let value = self.tape.value(self.id).compare(&y.tape.value(y.id), cmp);
+        self.tape.constant(value)
+    }
+    /// Mask of x > y (constant).
+    pub fn gt(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.compare(y, Cmp::Gt)
+    }
+    /// Mask of x >= y (constant).
+    pub fn ge(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.compare(y, Cmp::Ge)
+    }
+    /// Mask of x < y (constant).
+    pub fn lt(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.compare(y, Cmp::Lt)
+    }
+    /// Mask of x <= y (constant).
+    pub fn le(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.compare(y, Cmp::Le)
+    }
+    /// Mask of x == y (constant).
+    pub fn eq(self, y: Var<'t, T>) -> Var<'t, T> {
+        self.compare(y, Cmp::Eq)
+    }
+    /// 1 where `x cmp c` holds, else 0 (constant).
+    pub fn compare_scalar(self, c: T, cmp: Cmp) -> Var<'t, T> {
+        let value = self.tape.value(self.id).compare_scalar(c, cmp);
+        self.tape.constant(value)
+    }
+}
+
+/// `mask ? a : b`, elementwise with broadcasting; `mask` is a constant (nonzero = true).
+/// Gradients flow to `a` where the mask holds and to `b` elsewhere.
+///
+/// ```
+/// use tape::{Cmp, Tape, Tensor, where_};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::from_vec(vec![-2.0, 3.0], [2]));
+/// let y = where_(x.compare_scalar(0.0, Cmp::Gt), x * x, -x); // x^2 if x > 0 else -x
+/// y.sum().backward();
+/// assert_eq!(y.value().data(), &[2.0, 9.0]);
+/// assert_eq!(x.grad().unwrap().data(), &[-1.0, 6.0]);
+/// ```
+pub fn where_<'t, T: Float>(mask: Var<'t, T>, a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
+    mask.assert_same_tape(&[a, b], "where_");
+    let value = {
+        let v = |x: Var<'t, T>| mask.tape.value(x.id);
+        v(mask).where_(&v(a), &v(b))
+    };
+    // The mask never receives a gradient: the rule emits none for parent 0.
+    mask.tape.push(Op::Where, &[mask.id, a.id, b.id], value)
+}
+
+// Operators: Var with Var, Var with scalars (both sides), and &Tensor with &Tensor.
+
+macro_rules! var_operators {
+    ($($trait:ident $method:ident $scalar:expr;)*) => {$(
+        impl<'t, T: Float> $trait for Var<'t, T> {
+            type Output = Var<'t, T>;
+            fn $method(self, rhs: Var<'t, T>) -> Var<'t, T> {
+                Var::$method(self, rhs)
+            }
+        }
+        impl<'t, T: Float> $trait<T> for Var<'t, T> {
+            type Output = Var<'t, T>;
+            fn $method(self, rhs: T) -> Var<'t, T> {
+                #[allow(clippy::redundant_closure_call)]
+                ($scalar)(self, rhs)
+            }
+        }
+        impl<T: Float> $trait for &Tensor<T> {
+            type Output = Tensor<T>;
+            fn $method(self, rhs: &Tensor<T>) -> Tensor<T> {
+                Tensor::$method(self, rhs)
+            }
+        }
+    )*};
+}
+
+var_operators! {
+    Add add |x: Var<'t, T>, c| x.add_scalar(c);
+    Sub sub |x: Var<'t, T>, c: T| x.add_scalar(-c);
+    Mul mul |x: Var<'t, T>, c| x.scale(c);
+    Div div |x: Var<'t, T>, c: T| x.scale(T::ONE / c);
+}
+
+impl<'t, T: Float> Neg for Var<'t, T> {
+    type Output = Var<'t, T>;
+    fn neg(self) -> Var<'t, T> {
+        Var::neg(self)
+    }
+}
+
+impl<T: Float> Neg for &Tensor<T> {
+    type Output = Tensor<T>;
+    fn neg(self) -> Tensor<T> {
+        Tensor::neg(self)
+    }
+}
+
+macro_rules! scalar_lhs_operators {
+    ($($t:ty),*) => {$(
+        impl<'t> Add<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            fn add(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs.add_scalar(self)
+            }
+        }
+        impl<'t> Sub<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            fn sub(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs.neg().add_scalar(self)
+            }
+        }
+        impl<'t> Mul<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            fn mul(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs.scale(self)
+            }
+        }
+        impl<'t> Div<Var<'t, $t>> for $t {
+            type Output = Var<'t, $t>;
+            fn div(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+                rhs.recip().scale(self)
+            }
+        }
+    )*};
+}
+
+scalar_lhs_operators!(f32, f64);

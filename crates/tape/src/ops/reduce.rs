@@ -1,0 +1,265 @@
+//! Reductions over all elements or along one axis: sum, mean, max, min, logsumexp, norm.
+
+use crate::algebra::Algebra;
+use crate::ops::Op;
+use crate::{Cmp, Float, Shape, Tensor, Var};
+
+/// A reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduce {
+    /// Sum of the elements.
+    Sum,
+    /// Arithmetic mean.
+    Mean,
+    /// Largest element (ties share the gradient equally).
+    Max,
+    /// Smallest element (ties share the gradient equally).
+    Min,
+    /// ln sum e^x, computed with the maximum subtracted.
+    LogSumExp,
+    /// Euclidean norm sqrt(sum x^2), with gradient 0 (not NaN) at x = 0.
+    Norm,
+}
+
+impl Reduce {
+    fn name(self) -> &'static str {
+        match self {
+            Reduce::Sum => "sum",
+            Reduce::Mean => "mean",
+            Reduce::Max => "max",
+            Reduce::Min => "min",
+            Reduce::LogSumExp => "logsumexp",
+            Reduce::Norm => "norm",
+        }
+    }
+}
+
+/// The shape of a reduction's result.
+fn reduced_shape(op: &str, x: &Shape, axis: Option<usize>, keepdim: bool) -> Shape {
+    match axis {
+        None if keepdim => Shape::new(&vec![1; x.rank()]),
+        None => Shape::scalar(),
+        Some(a) => {
+            x.dim(op, a);
+            x.with_axis(a, 1, keepdim)
+        }
+    }
+}
+
+/// Folds each lane (the elements along the reduced axis) with `step`, then maps the
+/// accumulator with `finish(acc, lane_len)`.
+fn fold_lanes<T: Float>(
+    x: &Tensor<T>,
+    axis: Option<usize>,
+    out_shape: Shape,
+    init: T,
+    step: impl Fn(T, T) -> T,
+    finish: impl Fn(T, usize) -> T,
+) -> Tensor<T> {
+    let d = x.data();
+    let (outer, n, inner) = match axis {
+        None => (1, d.len(), 1),
+        Some(a) => x.shape().split_at_axis(a),
+    };
+    if inner == 1 {
+        return Tensor::collect(
+            out_shape,
+            (0..outer).map(|o| {
+                finish(
+                    d[o * n..(o + 1) * n].iter().fold(init, |a, &v| step(a, v)),
+                    n,
+                )
+            }),
+        );
+    }
+    let mut acc = Tensor::full(out_shape, init);
+    let out = acc.data_mut();
+    for o in 0..outer {
+        let dst = &mut out[o * inner..(o + 1) * inner];
+        for j in 0..n {
+            let src = &d[(o * n + j) * inner..(o * n + j + 1) * inner];
+            for (a, &v) in dst.iter_mut().zip(src) {
+                *a = step(*a, v);
+            }
+        }
+    }
+    for a in out.iter_mut() {
+        *a = finish(*a, n);
+    }
+    acc
+}
+
+impl<T: Float> Tensor<T> {
+    /// Reduces over all elements (`axis = None`) or along `axis`, keeping that axis with
+    /// length 1 when `keepdim` is set.
+    pub fn reduce(&self, kind: Reduce, axis: Option<usize>, keepdim: bool) -> Tensor<T> {
+        let shape = reduced_shape(kind.name(), self.shape(), axis, keepdim);
+        let id = |a: T, _| a;
+        match kind {
+            Reduce::Sum => fold_lanes(self, axis, shape, T::ZERO, |a, v| a + v, id),
+            Reduce::Mean => fold_lanes(
+                self,
+                axis,
+                shape,
+                T::ZERO,
+                |a, v| a + v,
+                |a, n| a / T::from_usize(n),
+            ),
+            Reduce::Max => fold_lanes(self, axis, shape, T::NEG_INFINITY, Float::max, id),
+            Reduce::Min => fold_lanes(self, axis, shape, T::INFINITY, Float::min, id),
+            Reduce::Norm => fold_lanes(
+                self,
+                axis,
+                shape,
+                T::ZERO,
+                |a, v| a + v * v,
+                |a, _| a.sqrt(),
+            ),
+            Reduce::LogSumExp => {
+                let m = self.reduce(Reduce::Max, axis, true);
+                // A lane of all -inf has logsumexp -inf; subtracting 0 keeps it from turning NaN.
+                let m = m.map(|v| if v.is_finite() { v } else { T::ZERO });
+                let s = self.zip_map(&m, "logsumexp", |x, m| (x - m).exp());
+                let s = fold_lanes(&s, axis, shape.clone(), T::ZERO, |a, v| a + v, id);
+                s.zip_map(&m.reshape(shape), "logsumexp", |s, m| s.ln() + m)
+            }
+        }
+    }
+
+    /// Sum of all elements (rank 0).
+    pub fn sum(&self) -> Tensor<T> {
+        self.reduce(Reduce::Sum, None, false)
+    }
+    /// Mean of all elements (rank 0).
+    pub fn mean(&self) -> Tensor<T> {
+        self.reduce(Reduce::Mean, None, false)
+    }
+    /// Sum along `axis`.
+    pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Tensor<T> {
+        self.reduce(Reduce::Sum, Some(axis), keepdim)
+    }
+    /// Maximum along `axis`.
+    pub fn max_axis(&self, axis: usize, keepdim: bool) -> Tensor<T> {
+        self.reduce(Reduce::Max, Some(axis), keepdim)
+    }
+
+    /// Index of the largest element along `axis` for each position of the other axes (first
+    /// one on ties); a constant with no gradient.
+    pub fn argmax(&self, axis: usize) -> Vec<usize> {
+        let (outer, n, inner) = self.shape().split_at_axis(axis);
+        let d = self.data();
+        let mut out = Vec::with_capacity(outer * inner);
+        for o in 0..outer {
+            for i in 0..inner {
+                let mut best = 0;
+                for j in 1..n {
+                    if d[(o * n + j) * inner + i] > d[(o * n + best) * inner + i] {
+                        best = j;
+                    }
+                }
+                out.push(best);
+            }
+        }
+        out
+    }
+}
+
+/// The backward rule of a reduction: the incoming gradient, shaped back to the kept axis, is
+/// spread over the lane according to how each element contributed.
+pub(crate) fn backward<T: Float, A: Algebra<T>>(
+    kind: Reduce,
+    axis: Option<usize>,
+    keepdim: bool,
+    x: &A,
+    y: &A,
+    g: &A,
+) -> A {
+    let xs = x.shape();
+    let kept = reduced_shape(kind.name(), &xs, axis, true);
+    let (g, y) = if keepdim {
+        (g.clone(), y.clone())
+    } else {
+        (g.reshape(&kept), y.reshape(&kept))
+    };
+    match kind {
+        Reduce::Sum => g.broadcast_to(&xs),
+        Reduce::Mean => {
+            let n = xs.numel() / kept.numel();
+            g.scale(T::ONE / T::from_usize(n)).broadcast_to(&xs)
+        }
+        Reduce::Max | Reduce::Min => {
+            let hit = x.cmp(&y, Cmp::Eq);
+            let ties = hit.sum_axis(axis, true);
+            hit.mul(&g.div(&ties))
+        }
+        Reduce::LogSumExp => x.sub(&y).exp().mul(&g),
+        // d||x||/dx = x / ||x||, taken as 0 at x = 0 (the minimum-norm subgradient).
+        Reduce::Norm => x.mul(&g.div(&y.clamp(T::MIN_POSITIVE, T::INFINITY))),
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Reduces over all elements (`axis = None`) or along `axis`.
+    pub fn reduce(self, kind: Reduce, axis: Option<usize>, keepdim: bool) -> Var<'t, T> {
+        let value = self.tape.value(self.id).reduce(kind, axis, keepdim);
+        self.tape.push(
+            Op::Reduce {
+                kind,
+                axis,
+                keepdim,
+            },
+            &[self.id],
+            value,
+        )
+    }
+
+    /// Sum of all elements (rank 0).
+    pub fn sum(self) -> Var<'t, T> {
+        self.reduce(Reduce::Sum, None, false)
+    }
+    /// Mean of all elements (rank 0).
+    pub fn mean(self) -> Var<'t, T> {
+        self.reduce(Reduce::Mean, None, false)
+    }
+    /// Largest element (rank 0).
+    pub fn max(self) -> Var<'t, T> {
+        self.reduce(Reduce::Max, None, false)
+    }
+    /// Smallest element (rank 0).
+    pub fn min(self) -> Var<'t, T> {
+        self.reduce(Reduce::Min, None, false)
+    }
+    /// ln sum e^x over all elements (rank 0), stable for large inputs.
+    pub fn logsumexp(self) -> Var<'t, T> {
+        self.reduce(Reduce::LogSumExp, None, false)
+    }
+    /// Sum along `axis`.
+    pub fn sum_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
+        self.reduce(Reduce::Sum, Some(axis), keepdim)
+    }
+    /// Mean along `axis`.
+    pub fn mean_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
+        self.reduce(Reduce::Mean, Some(axis), keepdim)
+    }
+    /// Maximum along `axis`.
+    pub fn max_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
+        self.reduce(Reduce::Max, Some(axis), keepdim)
+    }
+    /// Minimum along `axis`.
+    pub fn min_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
+        self.reduce(Reduce::Min, Some(axis), keepdim)
+    }
+    /// ln sum e^x along `axis`, computed with the lane maximum subtracted.
+    pub fn logsumexp_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
+        self.reduce(Reduce::LogSumExp, Some(axis), keepdim)
+    }
+    /// Euclidean norm along `axis` (or of everything, with `None`); its gradient is 0 rather
+    /// than NaN where the norm is 0, so coinciding embeddings are safe.
+    pub fn norm(self, axis: Option<usize>, keepdim: bool) -> Var<'t, T> {
+        self.reduce(Reduce::Norm, axis, keepdim)
+    }
+    /// Index of the largest element along `axis` (a constant; no gradient).
+    pub fn argmax(self, axis: usize) -> Vec<usize> {
+        self.tape.value(self.id).argmax(axis)
+    }
+}

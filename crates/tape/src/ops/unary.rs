@@ -1,0 +1,215 @@
+//! Elementwise functions of one tensor: forward kernels, recording methods, backward rules.
+
+use crate::algebra::Algebra;
+use crate::ops::Op;
+use crate::{Float, Tensor, Var};
+
+/// An elementwise function of one operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unary<T> {
+    /// -x
+    Neg,
+    /// e^x
+    Exp,
+    /// ln x
+    Ln,
+    /// sqrt x
+    Sqrt,
+    /// x^2
+    Square,
+    /// 1 / x
+    Recip,
+    /// x^p
+    Powf(T),
+    /// |x|
+    Abs,
+    /// max(x, 0)
+    Relu,
+    /// 1 / (1 + e^-x)
+    Sigmoid,
+    /// tanh x
+    Tanh,
+    /// ln(1 + e^x)
+    Softplus,
+    /// min(max(x, lo), hi)
+    Clamp(T, T),
+    /// c x
+    Scale(T),
+    /// x + c
+    AddScalar(T),
+}
+
+/// The logistic function, computed without overflow for either sign of `x`.
+#[inline(always)]
+pub(crate) fn sigmoid<T: Float>(x: T) -> T {
+    if x >= T::ZERO {
+        T::ONE / (T::ONE + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::ONE + e)
+    }
+}
+
+/// ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): finite for any finite `x`.
+#[inline(always)]
+pub(crate) fn softplus<T: Float>(x: T) -> T {
+    x.max(T::ZERO) + (-x.abs()).exp().ln_1p()
+}
+
+impl<T: Float> Unary<T> {
+    /// The forward kernel.
+    pub(crate) fn apply(self, x: &Tensor<T>) -> Tensor<T> {
+        use Unary::*;
+        match self {
+            Neg => x.map(|v| -v),
+            Exp => x.map(Float::exp),
+            Ln => x.map(Float::ln),
+            Sqrt => x.map(Float::sqrt),
+            Square => x.map(|v| v * v),
+            Recip => x.map(|v| T::ONE / v),
+            Powf(p) => x.map(|v| v.powf(p)),
+            Abs => x.map(Float::abs),
+            Relu => x.map(|v| if v > T::ZERO { v } else { T::ZERO }),
+            Sigmoid => x.map(sigmoid),
+            Tanh => x.map(Float::tanh),
+            Softplus => x.map(softplus),
+            Clamp(lo, hi) => x.map(|v| v.max(lo).min(hi)),
+            Scale(c) => x.map(|v| c * v),
+            AddScalar(c) => x.map(|v| v + c),
+        }
+    }
+}
+
+/// The backward rule: the gradient of the operand, given its value `x`, the result `y` and the
+/// incoming gradient `g`.
+pub(crate) fn backward<T: Float, A: Algebra<T>>(op: Unary<T>, x: &A, y: &A, g: &A) -> A {
+    use Unary::*;
+    match op {
+        Neg => g.neg(),
+        Exp => g.mul(y),
+        Ln => g.div(x),
+        Sqrt => g.div(y).scale(T::from_f64(0.5)),
+        Square => g.mul(x).scale(T::from_f64(2.0)),
+        Recip => g.mul(&y.square()).neg(),
+        Powf(p) => g.mul(&x.powf(p - T::ONE)).scale(p),
+        Abs => g.mul(&x.sign()),
+        Relu => g.relu_grad(x),
+        Sigmoid => g.sigmoid_grad(y),
+        Tanh => g.tanh_grad(y),
+        Softplus => g.mul(&x.sigmoid()),
+        // The gradient passes where clamping left the value unchanged.
+        Clamp(..) => g.mul(&y.cmp(x, crate::Cmp::Eq)),
+        Scale(c) => g.scale(c),
+        AddScalar(_) => g.clone(),
+    }
+}
+
+macro_rules! unary_methods {
+    ($($(#[$doc:meta])* $name:ident => $variant:ident;)*) => {
+        #[allow(clippy::should_implement_trait)]
+        impl<T: Float> Tensor<T> {
+            $($(#[$doc])* pub fn $name(&self) -> Tensor<T> {
+                Unary::$variant.apply(self)
+            })*
+        }
+        #[allow(clippy::should_implement_trait)]
+        impl<'t, T: Float> Var<'t, T> {
+            $($(#[$doc])* pub fn $name(self) -> Var<'t, T> {
+                self.unary(Unary::$variant)
+            })*
+        }
+    };
+}
+
+unary_methods! {
+    /// -x, elementwise.
+    neg => Neg;
+    /// e^x, elementwise.
+    exp => Exp;
+    /// Natural logarithm, elementwise.
+    ln => Ln;
+    /// Square root, elementwise.
+    sqrt => Sqrt;
+    /// x^2, elementwise.
+    square => Square;
+    /// 1 / x, elementwise.
+    recip => Recip;
+    /// |x|, elementwise (gradient sign(x), 0 at 0).
+    abs => Abs;
+    /// max(x, 0), elementwise (gradient 0 at 0).
+    relu => Relu;
+    /// The logistic sigmoid 1 / (1 + e^-x), stable for large |x|.
+    sigmoid => Sigmoid;
+    /// Hyperbolic tangent, elementwise.
+    tanh => Tanh;
+    /// ln(1 + e^x), computed as max(x, 0) + ln(1 + e^-|x|) so it never overflows.
+    softplus => Softplus;
+}
+
+impl<T: Float> Tensor<T> {
+    /// x^p, elementwise.
+    pub fn powf(&self, p: T) -> Tensor<T> {
+        Unary::Powf(p).apply(self)
+    }
+    /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
+    pub fn clamp(&self, lo: T, hi: T) -> Tensor<T> {
+        Unary::Clamp(lo, hi).apply(self)
+    }
+    /// c x, elementwise.
+    pub fn scale(&self, c: T) -> Tensor<T> {
+        Unary::Scale(c).apply(self)
+    }
+    /// x + c, elementwise.
+    pub fn add_scalar(&self, c: T) -> Tensor<T> {
+        Unary::AddScalar(c).apply(self)
+    }
+    /// The sign of each element: -1, 0 or 1.
+    pub fn sign(&self) -> Tensor<T> {
+        self.map(|v| {
+            if v > T::ZERO {
+                T::ONE
+            } else if v < T::ZERO {
+                -T::ONE
+            } else {
+                T::ZERO
+            }
+        })
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    pub(crate) fn unary(self, op: Unary<T>) -> Var<'t, T> {
+        let value = op.apply(&self.tape.value(self.id));
+        self.tape.push(Op::Unary(op), &[self.id], value)
+    }
+
+    /// x^p, elementwise.
+    pub fn powf(self, p: T) -> Var<'t, T> {
+        self.unary(Unary::Powf(p))
+    }
+    /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
+    pub fn clamp(self, lo: T, hi: T) -> Var<'t, T> {
+        self.unary(Unary::Clamp(lo, hi))
+    }
+    /// max(x, c), elementwise.
+    pub fn maximum_scalar(self, c: T) -> Var<'t, T> {
+        self.unary(Unary::Clamp(c, T::INFINITY))
+    }
+    /// min(x, c), elementwise.
+    pub fn minimum_scalar(self, c: T) -> Var<'t, T> {
+        self.unary(Unary::Clamp(T::NEG_INFINITY, c))
+    }
+    /// c x, elementwise.
+    pub fn scale(self, c: T) -> Var<'t, T> {
+        self.unary(Unary::Scale(c))
+    }
+    /// x + c, elementwise.
+    pub fn add_scalar(self, c: T) -> Var<'t, T> {
+        self.unary(Unary::AddScalar(c))
+    }
+    /// The sign of each element (-1, 0, 1), as a constant.
+    pub fn sign(self) -> Var<'t, T> {
+        let value = self.tape.value(self.id).sign();
+        self.tape.constant(value)
+    }
+}

@@ -1,0 +1,3 @@
+//! # train: what lives across training steps
+//!
+//! Parameters, layers, optimisers, data and the training loop.
