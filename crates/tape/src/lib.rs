@@ -32,6 +32,7 @@
 
 mod algebra;
 mod float;
+mod gemm;
 mod gradcheck;
 mod ops;
 mod shape;

@@ -5,13 +5,48 @@ use std::fmt;
 use smallvec::SmallVec;
 
 /// The dimensions of a tensor, row-major. Ranks up to 4 are stored inline.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Eq, Default)]
 pub struct Shape(SmallVec<[usize; 4]>);
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.dims().hash(state);
+    }
+}
+
+// Shapes are cloned and compared on every recorded operation; these spell out the cheap
+// inline paths that the generic SmallVec implementations reach only after several branches.
+impl Clone for Shape {
+    #[inline]
+    fn clone(&self) -> Self {
+        let d = self.dims();
+        if d.len() <= 4 {
+            // A fixed-size copy: no call into memcpy for a handful of words.
+            let buf = std::array::from_fn(|i| if i < d.len() { d[i] } else { 0 });
+            Shape(SmallVec::from_buf_and_len(buf, d.len()))
+        } else {
+            Shape(SmallVec::from_slice(d))
+        }
+    }
+}
+
+impl PartialEq for Shape {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.dims(), other.dims());
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
 
 impl Shape {
     /// A shape from its dimensions.
     pub fn new(dims: &[usize]) -> Self {
         Shape(SmallVec::from_slice(dims))
+    }
+
+    /// `[1, 1, ..., 1]` of the given rank.
+    pub fn ones(rank: usize) -> Self {
+        Shape(SmallVec::from_elem(1, rank))
     }
 
     /// The shape of a scalar: rank 0, one element.

@@ -160,16 +160,35 @@ impl<T: Float> Tape<T> {
             let (below, here) = grads.split_at_mut(i);
             let Some(g) = &here[0] else { continue };
             let parents = &edges[node.parents.start as usize..node.parents.end as usize];
-            let xs: SmallVec<[&Tensor<T>; 4]> =
-                parents.iter().map(|&p| &nodes[p as usize].value).collect();
-            let needs: SmallVec<[bool; 4]> = parents
-                .iter()
-                .map(|&p| nodes[p as usize].needs_grad)
-                .collect();
             let idx = node.op.ints().map_or(&[][..], |r| &ints[r]);
-            ops::backward(&node.op, &xs, &node.value, g, &needs, idx, |k, gk| {
-                accumulate(&mut below[parents[k] as usize], gk)
-            });
+            let emit = |k: usize, gk| accumulate(&mut below[parents[k] as usize], gk);
+            // Nearly every operation has at most three parents: gather them into arrays on
+            // the stack; only a wide concat takes the heap.
+            if let [p0, rest @ ..] = parents
+                && rest.len() < 3
+            {
+                let at = |k: usize| *parents.get(k).unwrap_or(p0) as usize;
+                let xs = [
+                    &nodes[at(0)].value,
+                    &nodes[at(1)].value,
+                    &nodes[at(2)].value,
+                ];
+                let needs = [
+                    nodes[at(0)].needs_grad,
+                    nodes[at(1)].needs_grad,
+                    nodes[at(2)].needs_grad,
+                ];
+                let n = parents.len();
+                ops::backward(&node.op, &xs[..n], &node.value, g, &needs[..n], idx, emit);
+            } else {
+                let xs: Vec<&Tensor<T>> =
+                    parents.iter().map(|&p| &nodes[p as usize].value).collect();
+                let needs: Vec<bool> = parents
+                    .iter()
+                    .map(|&p| nodes[p as usize].needs_grad)
+                    .collect();
+                ops::backward(&node.op, &xs, &node.value, g, &needs, idx, emit);
+            }
         }
     }
 
@@ -340,9 +359,8 @@ impl<'t, T: Float> Var<'t, T> {
     /// it depends on holds d(self)/d(node). Each call overwrites the previous gradients.
     pub fn backward(self) {
         let shape = self.shape();
-        assert_eq!(
-            shape.numel(),
-            1,
+        assert!(
+            shape.numel() == 1,
             "backward: the loss must have one element, found shape {shape}; reduce it first (sum or mean) or use backward_with"
         );
         self.tape.backward_eager(self.id, Tensor::ones(shape));
@@ -351,9 +369,8 @@ impl<'t, T: Float> Var<'t, T> {
     /// Reverse-mode sweep seeded with `seed` (same shape as this node): a vector-Jacobian product.
     pub fn backward_with(self, seed: Tensor<T>) {
         let shape = self.shape();
-        assert_eq!(
-            seed.shape(),
-            &shape,
+        assert!(
+            seed.shape() == &shape,
             "backward_with: seed of shape {} for a node of shape {shape}",
             seed.shape()
         );

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::Float;
 use crate::shape::{Shape, for_each_broadcast};
-use crate::storage::Storage;
+use crate::storage::{INLINE, Storage};
 
 /// An n-dimensional array: a [`Shape`] plus contiguous row-major elements.
 ///
@@ -56,9 +56,8 @@ impl<T: Float> Tensor<T> {
     /// A tensor of the given shape from a slice (copied).
     pub fn from_slice(data: &[T], shape: impl Into<Shape>) -> Self {
         let shape = shape.into();
-        assert_eq!(
-            data.len(),
-            shape.numel(),
+        assert!(
+            data.len() == shape.numel(),
             "from_slice: {} elements cannot fill shape {shape}",
             data.len()
         );
@@ -152,9 +151,8 @@ impl<T: Float> Tensor<T> {
 
     /// The only element of a one-element tensor.
     pub fn item(&self) -> T {
-        assert_eq!(
-            self.numel(),
-            1,
+        assert!(
+            self.numel() == 1,
             "item: tensor of shape {} has {} elements, not 1",
             self.shape,
             self.numel()
@@ -164,9 +162,8 @@ impl<T: Float> Tensor<T> {
 
     /// The element at a multi-dimensional index.
     pub fn at(&self, index: &[usize]) -> T {
-        assert_eq!(
-            index.len(),
-            self.rank(),
+        assert!(
+            index.len() == self.rank(),
             "at: index {index:?} for shape {}",
             self.shape
         );
@@ -194,9 +191,8 @@ impl<T: Float> Tensor<T> {
     /// The same elements under a new shape with the same number of elements (no copy).
     pub fn reshape(&self, shape: impl Into<Shape>) -> Self {
         let shape = shape.into();
-        assert_eq!(
-            shape.numel(),
-            self.numel(),
+        assert!(
+            shape.numel() == self.numel(),
             "reshape: {} to {shape}: element counts {} and {} differ",
             self.shape,
             self.numel(),
@@ -211,6 +207,21 @@ impl<T: Float> Tensor<T> {
     /// Applies `f` to every element.
     #[inline]
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        if let Storage::Inline { len, data } = &self.storage {
+            // The scalar path: no iterator adaptors, no heap.
+            let mut out = [T::ZERO; INLINE];
+            for i in 0..*len as usize {
+                out[i] = f(data[i]);
+            }
+            let storage = Storage::Inline {
+                len: *len,
+                data: out,
+            };
+            return Tensor {
+                shape: self.shape.clone(),
+                storage,
+            };
+        }
         Self::collect(self.shape.clone(), self.data().iter().map(|&x| f(x)))
     }
 
@@ -218,6 +229,23 @@ impl<T: Float> Tensor<T> {
     /// shape errors.
     #[inline]
     pub fn zip_map(&self, other: &Self, op: &str, f: impl Fn(T, T) -> T) -> Self {
+        if let (Storage::Inline { len, data: a }, Storage::Inline { data: b, .. }) =
+            (&self.storage, &other.storage)
+            && self.shape == other.shape
+        {
+            let mut out = [T::ZERO; INLINE];
+            for i in 0..*len as usize {
+                out[i] = f(a[i], b[i]);
+            }
+            let storage = Storage::Inline {
+                len: *len,
+                data: out,
+            };
+            return Tensor {
+                shape: self.shape.clone(),
+                storage,
+            };
+        }
         let (a, b) = (self.data(), other.data());
         if self.shape == other.shape {
             return Self::collect(self.shape.clone(), a.iter().zip(b).map(|(&x, &y)| f(x, y)));
@@ -255,10 +283,11 @@ impl<T: Float> Tensor<T> {
 
     /// Adds `other` into `self` in place (shapes must match); used to accumulate gradients.
     pub fn add_assign(&mut self, other: &Self) {
-        assert_eq!(
-            self.shape, other.shape,
+        assert!(
+            self.shape == other.shape,
             "add_assign: {} and {} differ",
-            self.shape, other.shape
+            self.shape,
+            other.shape
         );
         for (x, &y) in self.data_mut().iter_mut().zip(other.data()) {
             *x += y;
@@ -267,10 +296,11 @@ impl<T: Float> Tensor<T> {
 
     /// Largest absolute elementwise difference from another tensor of the same shape.
     pub fn max_abs_diff(&self, other: &Self) -> T {
-        assert_eq!(
-            self.shape, other.shape,
+        assert!(
+            self.shape == other.shape,
             "max_abs_diff: {} and {} differ",
-            self.shape, other.shape
+            self.shape,
+            other.shape
         );
         self.data()
             .iter()

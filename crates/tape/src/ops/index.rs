@@ -25,6 +25,7 @@ impl<T: Float> Tensor<T> {
     /// Whole slices along `axis`, picked by `idx` (repeats allowed):
     /// `out[.., j, ..] = x[.., idx[j], ..]`.
     pub fn index_select(&self, axis: usize, idx: &[usize]) -> Tensor<T> {
+        self.shape().dim("index_select", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
         check_indices("index_select", idx, n, self.shape(), axis);
         let d = self.data();
@@ -44,10 +45,10 @@ impl<T: Float> Tensor<T> {
     /// The adjoint of `index_select`: `out` has length `size` along `axis`, starts at zero, and
     /// `out[.., idx[j], ..] += x[.., j, ..]`.
     pub fn index_add(&self, axis: usize, idx: &[usize], size: usize) -> Tensor<T> {
+        self.shape().dim("index_add", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
-        assert_eq!(
-            n,
-            idx.len(),
+        assert!(
+            n == idx.len(),
             "index_add: {} indices for axis {axis} of {}",
             idx.len(),
             self.shape()
@@ -75,6 +76,7 @@ impl<T: Float> Tensor<T> {
     /// `[outer, k, inner]`, `out[o, j, i] = x[o, idx[o, j, i], i]`; the result has length `k`
     /// along `axis`. Picking the label's logit of each row is `gather(1, &labels)`.
     pub fn gather(&self, axis: usize, idx: &[usize]) -> Tensor<T> {
+        self.shape().dim("gather", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
         let k = per_lane("gather", idx.len(), outer, inner, self.shape());
         check_indices("gather", idx, n, self.shape(), axis);
@@ -92,10 +94,10 @@ impl<T: Float> Tensor<T> {
     /// The adjoint of `gather`: `out` has length `size` along `axis`, starts at zero, and
     /// `out[o, idx[o, j, i], i] += x[o, j, i]`.
     pub fn scatter_add(&self, axis: usize, idx: &[usize], size: usize) -> Tensor<T> {
+        self.shape().dim("scatter_add", axis);
         let (_, k, inner) = self.shape().split_at_axis(axis);
-        assert_eq!(
-            idx.len(),
-            self.numel(),
+        assert!(
+            idx.len() == self.numel(),
             "scatter_add: {} indices for {} values (shape {})",
             idx.len(),
             self.numel(),

@@ -2,16 +2,13 @@
 //! read in place through strides: no transpose is ever materialised, forward or backward.
 
 use crate::algebra::Algebra;
+use crate::gemm::{MatRef, gemm};
 use crate::ops::Op;
 use crate::{Float, Shape, Tensor, Var};
 
-/// Rows, columns and GEMM strides of `op(x)` for one matrix stored row-major as `[p, q]`.
-fn view(p: usize, q: usize, transposed: bool) -> (usize, usize, isize, isize) {
-    if transposed {
-        (q, p, 1, q as isize)
-    } else {
-        (p, q, q as isize, 1)
-    }
+/// Rows and columns of `op(x)` for one matrix stored row-major as `[p, q]`.
+fn view(p: usize, q: usize, transposed: bool) -> (usize, usize) {
+    if transposed { (q, p) } else { (p, q) }
 }
 
 /// The result shape of `op(a) op(b)`, or a panic naming both shapes.
@@ -35,8 +32,8 @@ fn product_shape(a: &Shape, b: &Shape, ta: bool, tb: bool) -> (usize, usize, usi
     } else {
         1
     };
-    let (am, ak, ..) = view(a.dims()[ra - 2], a.dims()[ra - 1], ta);
-    let (bk, bn, ..) = view(b.dims()[rb - 2], b.dims()[rb - 1], tb);
+    let (am, ak) = view(a.dims()[ra - 2], a.dims()[ra - 1], ta);
+    let (bk, bn) = view(b.dims()[rb - 2], b.dims()[rb - 1], tb);
     if ak != bk {
         fail(format!("inner dimensions {ak} and {bk} differ"));
     }
@@ -58,39 +55,27 @@ impl<T: Float> Tensor<T> {
     /// `op(a) op(b)`, where `op` transposes the last two axes when its flag is set. The
     /// transposed operand is read in place, never copied.
     pub fn matmul_t(&self, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
-        let (batch, m, k, n, shape) = product_shape(self.shape(), b.shape(), ta, tb);
+        let (batch, m, _, n, shape) = product_shape(self.shape(), b.shape(), ta, tb);
         let mut out = Tensor::zeros(shape);
         let r = self.rank();
         let (ap, aq) = (self.dims()[r - 2], self.dims()[r - 1]);
         let (bp, bq) = (b.dims()[r - 2], b.dims()[r - 1]);
-        let (.., rsa, csa) = view(ap, aq, ta);
-        let (.., rsb, csb) = view(bp, bq, tb);
         let (ad, bd) = (self.data(), b.data());
         let c = out.data_mut();
         for i in 0..batch {
-            let a_i = &ad[i * ap * aq..(i + 1) * ap * aq];
-            let b_i = &bd[i * bp * bq..(i + 1) * bp * bq];
-            let c_i = &mut c[i * m * n..(i + 1) * m * n];
-            // SAFETY: the three slices hold exactly the m x k, k x n and m x n matrices that
-            // the strides describe, and `c_i` is a fresh buffer distinct from both inputs.
-            unsafe {
-                T::gemm(
-                    m,
-                    k,
-                    n,
-                    T::ONE,
-                    a_i.as_ptr(),
-                    rsa,
-                    csa,
-                    b_i.as_ptr(),
-                    rsb,
-                    csb,
-                    T::ZERO,
-                    c_i.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
+            let a_i = MatRef {
+                data: &ad[i * ap * aq..(i + 1) * ap * aq],
+                rows: ap,
+                cols: aq,
+                transposed: ta,
+            };
+            let b_i = MatRef {
+                data: &bd[i * bp * bq..(i + 1) * bp * bq],
+                rows: bp,
+                cols: bq,
+                transposed: tb,
+            };
+            gemm(a_i, b_i, &mut c[i * m * n..(i + 1) * m * n]);
         }
         out
     }

@@ -36,7 +36,10 @@ pub(crate) enum Op<T: Float> {
         keepdim: bool,
     },
     Reshape,
-    Permute(smallvec::SmallVec<[usize; 4]>),
+    /// The permutation lives with the integer arguments, keeping nodes small.
+    Permute {
+        perm: Range<usize>,
+    },
     BroadcastTo,
     Narrow {
         axis: usize,
@@ -81,7 +84,8 @@ impl<T: Float> Op<T> {
     /// Where this operation's integer arguments live on the tape, if it has any.
     pub(crate) fn ints(&self) -> Option<Range<usize>> {
         match self {
-            Op::IndexSelect { idx, .. }
+            Op::Permute { perm: idx }
+            | Op::IndexSelect { idx, .. }
             | Op::IndexAdd { idx, .. }
             | Op::Gather { idx, .. }
             | Op::ScatterAdd { idx, .. } => Some(idx.clone()),
@@ -121,11 +125,11 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
             }
         }
         Op::Reshape
-        | Op::Permute(_)
+        | Op::Permute { .. }
         | Op::BroadcastTo
         | Op::Narrow { .. }
         | Op::Pad { .. }
-        | Op::Concat { .. } => shape::backward(op, x, g, needs, emit),
+        | Op::Concat { .. } => shape::backward(op, x, g, needs, idx, emit),
         Op::IndexSelect { axis, .. }
         | Op::IndexAdd { axis, .. }
         | Op::Gather { axis, .. }

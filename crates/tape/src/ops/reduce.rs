@@ -37,7 +37,7 @@ impl Reduce {
 /// The shape of a reduction's result.
 fn reduced_shape(op: &str, x: &Shape, axis: Option<usize>, keepdim: bool) -> Shape {
     match axis {
-        None if keepdim => Shape::new(&vec![1; x.rank()]),
+        None if keepdim => Shape::ones(x.rank()),
         None => Shape::scalar(),
         Some(a) => {
             x.dim(op, a);
@@ -146,6 +146,7 @@ impl<T: Float> Tensor<T> {
     /// Index of the largest element along `axis` for each position of the other axes (first
     /// one on ties); a constant with no gradient.
     pub fn argmax(&self, axis: usize) -> Vec<usize> {
+        self.shape().dim("argmax", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
         let d = self.data();
         let mut out = Vec::with_capacity(outer * inner);
@@ -194,7 +195,9 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
         }
         Reduce::LogSumExp => x.sub(&y).exp().mul(&g),
         // d||x||/dx = x / ||x||, taken as 0 at x = 0 (the minimum-norm subgradient).
-        Reduce::Norm => x.mul(&g.div(&y.clamp(T::MIN_POSITIVE, T::INFINITY))),
+        // x / ||x|| first: it is bounded by 1 (0 at x = 0), whereas g / MIN_POSITIVE overflows
+        // to inf for |g| > ~4 and 0 * inf would turn the zero gradient into NaN.
+        Reduce::Norm => x.div(&y.clamp(T::MIN_POSITIVE, T::INFINITY)).mul(&g),
     }
 }
 

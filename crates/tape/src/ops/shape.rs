@@ -71,6 +71,7 @@ impl<T: Float> Tensor<T> {
 
     /// Swaps two axes.
     pub fn transpose(&self, a: usize, b: usize) -> Tensor<T> {
+        self.shape().dim("transpose", a.max(b));
         let mut perm: SmallVec<[usize; 4]> = (0..self.rank()).collect();
         perm.swap(a, b);
         self.permute(&perm)
@@ -152,6 +153,7 @@ impl<T: Float> Tensor<T> {
 
     /// Zero padding: `before` zeros ahead of and `after` zeros behind the entries along `axis`.
     pub fn pad(&self, axis: usize, before: usize, after: usize) -> Tensor<T> {
+        self.shape().dim("pad", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
         let m = n + before + after;
         let mut out = Tensor::zeros(self.shape().with_axis(axis, m, true));
@@ -203,11 +205,12 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
     x: &[&A],
     g: &A,
     needs: &[bool],
+    idx: &[usize],
     mut emit: impl FnMut(usize, A),
 ) {
     match op {
         Op::Reshape => emit(0, g.reshape(&x[0].shape())),
-        Op::Permute(perm) => emit(0, g.permute(&inverse_perm(perm))),
+        Op::Permute { .. } => emit(0, g.permute(&inverse_perm(idx))),
         Op::BroadcastTo => emit(0, g.sum_to(&x[0].shape())),
         Op::Narrow { axis, start } => {
             let (full, len) = (x[0].shape().dims()[*axis], g.shape().dims()[*axis]);
@@ -245,12 +248,18 @@ impl<'t, T: Float> Var<'t, T> {
     /// Reorders the axes: axis `i` of the result is axis `perm[i]` of `self`.
     pub fn permute(self, perm: &[usize]) -> Var<'t, T> {
         let value = self.tape.value(self.id).permute(perm);
-        self.tape
-            .push(Op::Permute(SmallVec::from_slice(perm)), &[self.id], value)
+        self.tape.push(
+            Op::Permute {
+                perm: self.tape.push_ints(perm),
+            },
+            &[self.id],
+            value,
+        )
     }
 
     /// Swaps two axes.
     pub fn transpose(self, a: usize, b: usize) -> Var<'t, T> {
+        self.shape().dim("transpose", a.max(b));
         let mut perm: SmallVec<[usize; 4]> = (0..self.shape().rank()).collect();
         perm.swap(a, b);
         self.permute(&perm)
@@ -259,9 +268,8 @@ impl<'t, T: Float> Var<'t, T> {
     /// The transpose of a matrix.
     pub fn t(self) -> Var<'t, T> {
         let r = self.shape().rank();
-        assert_eq!(
-            r,
-            2,
+        assert!(
+            r == 2,
             "t: expects a matrix, found rank {r} ({})",
             self.shape()
         );

@@ -8,6 +8,7 @@ use crate::{Float, Tensor, Var};
 impl<T: Float> Tensor<T> {
     /// ln softmax along `axis`: `x - logsumexp(x)`, with the lane maximum subtracted first.
     pub fn log_softmax(&self, axis: usize) -> Tensor<T> {
+        self.shape().dim("log_softmax", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
         let mut out = self.clone();
         let o = out.data_mut();
@@ -28,6 +29,7 @@ impl<T: Float> Tensor<T> {
 
     /// softmax along `axis`: `e^(x - max) / sum e^(x - max)`.
     pub fn softmax(&self, axis: usize) -> Tensor<T> {
+        self.shape().dim("softmax", axis);
         self.log_softmax(axis).exp()
     }
 }

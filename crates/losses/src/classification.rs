@@ -1,0 +1,457 @@
+//! Supervised classification (catalogue rows C1-C9; the C10 regularisers are in
+//! [`regularizers`](crate::regularizers)).
+//!
+//! Models output scores or logits as `Var`s; labels are plain slices: `&[f64]` in {-1, +1} for
+//! the margin losses, `&[usize]` class indices for the multi-class ones, `&[f64]` in [0, 1] for
+//! logistic regression. Log-probabilities are always computed from logits (`log_softmax`,
+//! `softplus`), never as the logarithm of a probability, so logits of any size stay finite.
+
+use tape::{Float, Tensor, Var, where_};
+
+use crate::Reduction;
+use crate::regression::euclidean;
+use crate::support::{
+    assert_labels, assert_len, assert_same_shape, batch_len, constant_vector, linear_scores,
+    matrix_dims, per_sample, sign_labels, vector_of,
+};
+
+/// The perceptron criterion, catalogue C1: `sum_i max(0, -y_i f(x_i))`, `y_i in {-1, +1}`.
+///
+/// Shapes: `scores` (the model's `f(x_i) = w.x_i + b`) `[n]` or `[n, 1]`; `labels` `n` values in
+/// {-1, +1}. Per sample: `max(0, -y_i f_i)`. `Sum` is the textbook criterion (gradient `-y_i`
+/// on misclassified samples, `y_i f_i < 0`, else 0); `Mean` divides by `n`; `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::perceptron};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let f = tape.var(Tensor::from_vec(vec![2.0, -0.5, 1.0], [3]));
+/// let loss = perceptron(f, &[1.0, 1.0, -1.0], Reduction::Sum); // 0 + 0.5 + 1
+/// loss.backward();
+/// assert_eq!(loss.item(), 1.5);
+/// assert_eq!(f.grad().unwrap().data(), &[0.0, -1.0, 1.0]);
+/// ```
+pub fn perceptron<'t, T: Float>(
+    scores: Var<'t, T>,
+    labels: &[f64],
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let f = vector_of("perceptron", "scores", scores);
+    let y = sign_labels("perceptron", f, labels);
+    reduction.apply((y * f).neg().relu())
+}
+
+/// Euclidean loss on one-hot targets, catalogue C2: `(1/2) sum_i ||f(x_i) - onehot(y_i)||^2`.
+///
+/// Shapes: `outputs [n, k]`, `labels` `n` class indices below `k`. Per sample:
+/// `(1/2) ||f_i - onehot(y_i)||^2`, gradient `f - onehot(y)`. `Sum` is the formula above,
+/// `Mean` divides by `n`, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::euclidean_one_hot};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let f = tape.var(Tensor::from_vec(vec![0.5, 0.5, 0.0, 2.0], [2, 2]));
+/// let loss = euclidean_one_hot(f, &[0, 1], Reduction::Sum); // 0.5 * (0.5 + 1)
+/// loss.backward();
+/// assert_eq!(loss.item(), 0.75);
+/// assert_eq!(f.grad().unwrap().data(), &[-0.5, 0.5, 0.0, 1.0]);
+/// ```
+pub fn euclidean_one_hot<'t, T: Float>(
+    outputs: Var<'t, T>,
+    labels: &[usize],
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let (n, k) = matrix_dims("euclidean_one_hot", "outputs", outputs);
+    assert_len("euclidean_one_hot", "labels", labels.len(), n);
+    assert_labels("euclidean_one_hot", labels, k);
+    euclidean(outputs, outputs.tape().one_hot(labels, k), reduction)
+}
+
+/// `tr(W^T S_B W)` and `tr(W^T S_W W)` for projections `W [d, m]`, written on the projected
+/// data `p = X W` so the `d x d` scatter matrices are never formed:
+/// `w^T S_W w = sum_i (p_i - pbar_{y_i})^2` and `w^T S_B w = sum_k n_k (pbar_k - pbar)^2`.
+fn scatter_traces<'t, T: Float>(
+    op: &str,
+    x: Var<'t, T>,
+    w: Var<'t, T>,
+    labels: &[usize],
+) -> (Var<'t, T>, Var<'t, T>) {
+    let (n, d) = matrix_dims(op, "x", x);
+    assert_len(op, "labels", labels.len(), n);
+    assert!(
+        w.shape().dims().first() == Some(&d),
+        "{op}: projection {} does not fit inputs {}",
+        w.shape(),
+        x.shape()
+    );
+    let classes = labels.iter().max().map_or(0, |&m| m + 1);
+    let mut counts = vec![0usize; classes];
+    for &l in labels {
+        counts[l] += 1;
+    }
+    let tape = x.tape();
+    let count_column = |f: fn(usize) -> usize| {
+        let data = counts.iter().map(|&c| T::from_usize(f(c))).collect();
+        tape.constant(Tensor::from_vec(data, [classes, 1]))
+    };
+    // An empty class has n_k = 0, so its (zero) mean never matters; max(1) only avoids 0/0.
+    let divisors = count_column(|c| c.max(1));
+    let weights = count_column(|c| c);
+
+    let p = x.matmul(w); // [n, m]
+    let class_means = p.index_add(0, labels, classes) / divisors; // [K, m]
+    let within = (p - class_means.index_select(0, labels)).square().sum();
+    let grand_mean = p.mean_axis(0, true); // [1, m]
+    let between = ((class_means - grand_mean).square() * weights).sum();
+    (between, within)
+}
+
+/// The Fisher / LDA criterion, catalogue C3 (to be maximised):
+/// `J(w) = (w^T S_B w) / (w^T S_W w)`, with `S_B = sum_k n_k (mu_k - mu)(mu_k - mu)^T` and
+/// `S_W = sum_k sum_{x in k} (x - mu_k)(x - mu_k)^T`.
+///
+/// Shapes: `x [n, d]` (samples), `w [d, 1]` (one direction), `labels` `n` class indices; the
+/// number of classes is the largest label plus one. Returns the scalar `J`; gradient ascent
+/// maximises it (minimise `-J`). It is a ratio, not a batch sum, so it takes no reduction. Its
+/// maximum is the top generalised eigenvalue of `(S_B, S_W)`.
+///
+/// ```
+/// use losses::classification::fisher_ratio;
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// // Two classes on the line: {0, 2} and {4, 6}.
+/// let x = tape.constant(Tensor::from_vec(vec![0.0, 2.0, 4.0, 6.0], [4, 1]));
+/// let w = tape.var(Tensor::from_vec(vec![1.0], [1, 1]));
+/// let j = fisher_ratio(x, w, &[0, 0, 1, 1]);
+/// // class means 1 and 5, grand mean 3: S_B = 2 * 4 + 2 * 4 = 16, S_W = 4 * 1 = 4
+/// assert_eq!(j.item(), 4.0);
+/// ```
+pub fn fisher_ratio<'t, T: Float>(x: Var<'t, T>, w: Var<'t, T>, labels: &[usize]) -> Var<'t, T> {
+    let ws = w.shape();
+    assert!(
+        ws.rank() == 2 && ws.dims()[1] == 1,
+        "fisher_ratio: w must be one direction [d, 1], found {ws}; use fisher_trace_ratio for several"
+    );
+    let (between, within) = scatter_traces("fisher_ratio", x, w, labels);
+    between / within
+}
+
+/// The trace-ratio form of the Fisher criterion for several directions, catalogue C3
+/// (to be maximised): `tr(W^T S_B W) / tr(W^T S_W W)`.
+///
+/// Shapes: `x [n, d]`, `w [d, m]`, `labels` `n` class indices. Returns a scalar; with `m = 1` it
+/// equals [`fisher_ratio`]. Not a batch sum: no reduction.
+///
+/// ```
+/// use losses::classification::fisher_trace_ratio;
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// // Classes separated along the first axis only: the second adds scatter but no separation.
+/// let x = tape.constant(Tensor::from_vec(
+///     vec![0.0, 1.0, 2.0, -1.0, 4.0, 1.0, 6.0, -1.0], [4, 2]));
+/// let w = tape.var(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], [2, 2]));
+/// let j = fisher_trace_ratio(x, w, &[0, 0, 1, 1]);
+/// // tr S_B = 16 + 0, tr S_W = 4 + 4
+/// assert_eq!(j.item(), 2.0);
+/// ```
+pub fn fisher_trace_ratio<'t, T: Float>(
+    x: Var<'t, T>,
+    w: Var<'t, T>,
+    labels: &[usize],
+) -> Var<'t, T> {
+    let ws = w.shape();
+    assert!(
+        ws.rank() == 2,
+        "fisher_trace_ratio: w must be a matrix of directions [d, m], found {ws}"
+    );
+    let (between, within) = scatter_traces("fisher_trace_ratio", x, w, labels);
+    between / within
+}
+
+/// The hinge loss: `max(0, 1 - y_i f(x_i))`, `y_i in {-1, +1}` (the data term of C4).
+///
+/// Shapes: `scores [n]` or `[n, 1]`, `labels` `n` values in {-1, +1}. Per sample:
+/// `max(0, 1 - y_i f_i)`, gradient `-y_i` on margin violators (`y_i f_i < 1`) and 0 elsewhere.
+/// `Sum` adds, `Mean` divides by `n`, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::hinge};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let f = tape.var(Tensor::from_vec(vec![2.0, 0.5, 0.5], [3]));
+/// let loss = hinge(f, &[1.0, 1.0, -1.0], Reduction::Sum); // 0 + 0.5 + 1.5
+/// loss.backward();
+/// assert_eq!(loss.item(), 2.0);
+/// assert_eq!(f.grad().unwrap().data(), &[0.0, -1.0, 1.0]);
+/// ```
+pub fn hinge<'t, T: Float>(scores: Var<'t, T>, labels: &[f64], reduction: Reduction) -> Var<'t, T> {
+    let f = vector_of("hinge", "scores", scores);
+    let y = sign_labels("hinge", f, labels);
+    reduction.apply((y * f).neg().add_scalar(T::ONE).relu())
+}
+
+/// The soft-margin SVM primal, catalogue C4:
+/// `(1/2) ||w||^2 + C sum_i max(0, 1 - y_i (w.x_i + b))`.
+///
+/// Shapes: `x [n, d]`, `w [d]` (or `[d, 1]`), `b` one element, `labels` `n` values in {-1, +1}.
+/// The reduction applies to the hinge term: `Sum` is the formula above, `Mean` replaces the sum
+/// by a mean (C then does not scale with `n`), `None` returns `[n]` values
+/// `C hinge_i + (1/2)||w||^2` (each carries the whole penalty). The bias is not penalised.
+///
+/// ```
+/// use losses::{Reduction, classification::svm_primal};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(Tensor::from_vec(vec![1.0, 1.0, -1.0, 0.0], [2, 2]));
+/// let w = tape.var(Tensor::from_vec(vec![1.0, 0.0], [2]));
+/// let b = tape.var(Tensor::scalar(0.0));
+/// // scores 1 and -1, both at the margin: only the penalty 0.5 * 1 remains
+/// assert_eq!(svm_primal(x, w, b, &[1.0, -1.0], 10.0, Reduction::Sum).item(), 0.5);
+/// ```
+pub fn svm_primal<'t, T: Float>(
+    x: Var<'t, T>,
+    w: Var<'t, T>,
+    b: Var<'t, T>,
+    labels: &[f64],
+    c: f64,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let scores = linear_scores("svm_primal", x, w, b);
+    let data = hinge(scores, labels, reduction).scale(T::from_f64(c));
+    data + w.square().sum().scale(T::from_f64(0.5))
+}
+
+/// Logistic regression (binary cross-entropy from logits), catalogue C5:
+/// `-(1/n) sum_i [y_i ln s_i + (1 - y_i) ln(1 - s_i)]`, `s_i = sigma(z_i)`, under `Mean`.
+///
+/// Computed as `softplus(z) - y z`, which equals the formula and stays finite for any logit
+/// (`ln sigma(z)` is never formed). Shapes: `logits [n]` or `[n, ...]`; `targets` holds one
+/// value in [0, 1] per logit (row-major). Per sample: the sum over the sample's logits.
+/// Gradient: `sigma(z) - y` (divided by `n` under `Mean`). `Sum` adds, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::binary_cross_entropy_with_logits};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let z = tape.var(Tensor::from_vec(vec![0.0, 1e4, -1e4], [3]));
+/// let loss = binary_cross_entropy_with_logits(z, &[1.0, 1.0, 1.0], Reduction::Sum);
+/// loss.backward();
+/// assert!((loss.item() - (2f64.ln() + 1e4)).abs() < 1e-9); // ln 2 + 0 + 1e4
+/// assert_eq!(z.grad().unwrap().data(), &[-0.5, 0.0, -1.0]);
+/// ```
+pub fn binary_cross_entropy_with_logits<'t, T: Float>(
+    logits: Var<'t, T>,
+    targets: &[f64],
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let op = "binary_cross_entropy_with_logits";
+    batch_len(op, logits);
+    let shape = logits.shape();
+    assert!(
+        targets.len() == shape.numel(),
+        "{op}: {} targets for logits of shape {shape}",
+        targets.len()
+    );
+    if let Some((i, &bad)) = targets
+        .iter()
+        .enumerate()
+        .find(|&(_, &t)| !(0.0..=1.0).contains(&t))
+    {
+        panic!("{op}: target {bad} at position {i} is not in [0, 1]");
+    }
+    let y = constant_vector(logits, targets).reshape(shape);
+    reduction.apply(per_sample(op, logits.softplus() - y * logits))
+}
+
+/// Softmax regression (softmax cross-entropy with integer labels), catalogue C6:
+/// `-(1/n) sum_i ln softmax(z_i)[y_i]` under `Mean`.
+///
+/// Shapes: `logits [n, k]`, `labels` `n` class indices below `k`. Uses the fused, stable
+/// `log_softmax`, so logits of any magnitude give finite values. Per sample:
+/// `-ln softmax(z_i)[y_i]`; gradient `softmax(z) - onehot(y)` (divided by `n` under `Mean`).
+/// `Sum` adds, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::softmax_cross_entropy};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let z = tape.var(Tensor::from_vec(vec![0.0, 0.0, 1e4, -1e4], [2, 2]));
+/// let loss = softmax_cross_entropy(z, &[0, 0], Reduction::Sum);
+/// loss.backward();
+/// assert!((loss.item() - 2f64.ln()).abs() < 1e-12); // ln 2 + 0
+/// assert_eq!(z.grad().unwrap().data(), &[-0.5, 0.5, 0.0, 0.0]);
+/// ```
+pub fn softmax_cross_entropy<'t, T: Float>(
+    logits: Var<'t, T>,
+    labels: &[usize],
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let op = "softmax_cross_entropy";
+    let (n, k) = matrix_dims(op, "logits", logits);
+    assert_len(op, "labels", labels.len(), n);
+    assert_labels(op, labels, k);
+    let picked = logits.log_softmax(1).gather(1, labels).reshape([n]);
+    reduction.apply(picked.neg())
+}
+
+/// Softmax cross-entropy with probability targets (soft labels), catalogue C6:
+/// `-(1/n) sum_i sum_k t_ik ln softmax(z_i)[k]` under `Mean`.
+///
+/// Shapes: `logits [n, k]`, `targets [n, k]` (rows are distributions; usually a constant).
+/// Per sample: `-sum_k t_ik ln softmax(z_i)_k`; gradient `softmax(z) - t` for rows of `t` that
+/// sum to 1. `Sum` adds, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::soft_cross_entropy};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let z = tape.var(Tensor::from_vec(vec![0.0, 0.0], [1, 2]));
+/// let t = tape.constant(Tensor::from_vec(vec![0.25, 0.75], [1, 2]));
+/// let loss = soft_cross_entropy(z, t, Reduction::Mean);
+/// loss.backward();
+/// assert!((loss.item() - 2f64.ln()).abs() < 1e-12);
+/// assert_eq!(z.grad().unwrap().data(), &[0.25, -0.25]);
+/// ```
+pub fn soft_cross_entropy<'t, T: Float>(
+    logits: Var<'t, T>,
+    targets: Var<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let op = "soft_cross_entropy";
+    matrix_dims(op, "logits", logits);
+    assert_same_shape(op, "logits", &logits.shape(), "targets", &targets.shape());
+    let log_p = logits.log_softmax(1);
+    reduction.apply((targets * log_p).sum_axis(1, false).neg())
+}
+
+/// Cross-entropy of a predicted distribution, catalogue C7: `-sum_k t_k ln p_k` per sample.
+///
+/// Shapes: `probs [n, k]` (rows are probabilities, e.g. a softmax output), `targets [n, k]`.
+/// Gradient with respect to `p`: `-t_k / p_k`. Terms with `t_k = 0` and `p_k = 0` count as 0
+/// (the limit of `t ln p`), with no NaN in value or gradient; a positive target on `p_k = 0`
+/// gives `+inf`, the true value. Prefer [`soft_cross_entropy`] on logits when you have them.
+/// `Mean` averages the per-sample sums over `n`, `Sum` adds, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::cross_entropy};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let p = tape.var(Tensor::from_vec(vec![0.5, 0.5, 0.0, 1.0], [2, 2]));
+/// let t = tape.constant(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], [2, 2]));
+/// let loss = cross_entropy(p, t, Reduction::Sum);
+/// loss.backward();
+/// assert!((loss.item() - 2f64.ln()).abs() < 1e-12); // ln 2 + 0
+/// assert_eq!(p.grad().unwrap().data(), &[-2.0, 0.0, 0.0, -1.0]);
+/// ```
+pub fn cross_entropy<'t, T: Float>(
+    probs: Var<'t, T>,
+    targets: Var<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let op = "cross_entropy";
+    matrix_dims(op, "probs", probs);
+    assert_same_shape(op, "probs", &probs.shape(), "targets", &targets.shape());
+    // Where both p and t are 0, take the logarithm of 1 instead: ln 0 would turn 0 * ln 0 into
+    // NaN in the value, and 0 / 0 into NaN in the gradient.
+    let used = probs.value().zip_map(&targets.value(), op, |p, t| {
+        if p > T::ZERO || t > T::ZERO {
+            T::ONE
+        } else {
+            T::ZERO
+        }
+    });
+    let safe_probs = where_(
+        probs.tape().constant(used),
+        probs,
+        probs.tape().scalar(T::ONE),
+    );
+    reduction.apply((targets * safe_probs.ln()).sum_axis(1, false).neg())
+}
+
+/// AdaBoost's exponential loss, catalogue C8: `sum_i exp(-y_i F(x_i))`, `y_i in {-1, +1}`.
+///
+/// Shapes: `scores [n]` or `[n, 1]` (the ensemble score `F = sum_t alpha_t f_t(x)`), `labels`
+/// `n` values in {-1, +1}. Per sample: `exp(-y_i F_i)`, gradient `-y_i exp(-y_i F_i)`. `Sum` is
+/// the formula, `Mean` divides by `n`, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::exponential};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let f = tape.var(Tensor::from_vec(vec![0.0, 2f64.ln()], [2]));
+/// let loss = exponential(f, &[1.0, -1.0], Reduction::Sum); // 1 + 2
+/// loss.backward();
+/// assert!((loss.item() - 3.0).abs() < 1e-12);
+/// ```
+pub fn exponential<'t, T: Float>(
+    scores: Var<'t, T>,
+    labels: &[f64],
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let f = vector_of("exponential", "scores", scores);
+    let y = sign_labels("exponential", f, labels);
+    reduction.apply((y * f).neg().exp())
+}
+
+/// Maximum likelihood as a loss, catalogue C9: the negative log-likelihood
+/// `-sum_i ln p(x_i; theta)`, given the log-probabilities.
+///
+/// Shapes: `log_probs [n]` (one log-likelihood per sample) or `[n, ...]` (independent factors,
+/// summed per sample). `Sum` is the formula, `Mean` divides by `n`, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::negative_log_likelihood};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let log_p = tape.var(Tensor::from_vec(vec![0.5f64.ln(), 0.25f64.ln()], [2]));
+/// let nll = negative_log_likelihood(log_p, Reduction::Sum);
+/// assert!((nll.item() - 8f64.ln()).abs() < 1e-12);
+/// ```
+pub fn negative_log_likelihood<'t, T: Float>(
+    log_probs: Var<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    reduction.apply(per_sample("negative_log_likelihood", log_probs).neg())
+}
+
+/// The Gaussian negative log-likelihood, catalogue C9's worked case:
+/// `-ln N(y; mu, sigma^2) = (1/2) [ln(2 pi) + ln sigma^2 + (y - mu)^2 / sigma^2]` per element.
+///
+/// Shapes: `mean [n, ...]` and `target` of the same shape; `log_var` (the log-variance
+/// `ln sigma^2`, which keeps the variance positive without constraints) broadcasts to `mean`'s
+/// shape: per element, per feature `[d]`, or one scalar. Per sample: the sum over the sample's
+/// elements. `Sum` is the total NLL, `Mean` divides by `n`, `None` returns `[n]`.
+///
+/// ```
+/// use losses::{Reduction, classification::gaussian_nll};
+/// use tape::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let mu = tape.var(Tensor::from_vec(vec![1.0, 0.0], [2]));
+/// let log_var = tape.var(Tensor::scalar(0.0)); // sigma = 1
+/// let y = tape.constant(Tensor::from_vec(vec![1.0, 2.0], [2]));
+/// let nll = gaussian_nll(mu, log_var, y, Reduction::Sum);
+/// let half_ln_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+/// assert!((nll.item() - (2.0 * half_ln_2pi + 2.0)).abs() < 1e-12);
+/// ```
+pub fn gaussian_nll<'t, T: Float>(
+    mean: Var<'t, T>,
+    log_var: Var<'t, T>,
+    target: Var<'t, T>,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let op = "gaussian_nll";
+    assert_same_shape(op, "mean", &mean.shape(), "target", &target.shape());
+    assert!(
+        log_var.shape().broadcasts_to(&mean.shape()),
+        "gaussian_nll: log_var {} does not broadcast to mean {}",
+        log_var.shape(),
+        mean.shape()
+    );
+    let ln_2pi = T::from_f64((2.0 * std::f64::consts::PI).ln());
+    let squared = (target - mean).square() * log_var.neg().exp();
+    let per_element = (squared + log_var)
+        .add_scalar(ln_2pi)
+        .scale(T::from_f64(0.5));
+    reduction.apply(per_sample(op, per_element))
+}
