@@ -1,0 +1,251 @@
+//! A small command-line flag parser for the examples: `--flag value` or `--flag=value`, typed
+//! values with defaults, `--help` generated from the flags asked for, and clear errors for
+//! unknown flags and bad values.
+//!
+//! ```
+//! use train::cli::Args;
+//! let argv = ["--epochs", "3", "--lr=0.5"].map(String::from);
+//! let mut args = Args::parse("demo", "A demo.", argv);
+//! let epochs: usize = args.value("--epochs", "N", 10, "passes over the data").unwrap();
+//! let lr: f64 = args.value("--lr", "RATE", 0.1, "learning rate").unwrap();
+//! let out: Option<String> = args.optional("--save", "FILE", "checkpoint path").unwrap();
+//! assert!(args.finish().unwrap()); // true: no --help, go ahead
+//! assert_eq!((epochs, lr, out), (3, 0.5, None));
+//! ```
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+/// Parsed command-line flags, consumed one by one by [`Args::value`] and [`Args::optional`].
+#[derive(Debug)]
+pub struct Args {
+    program: String,
+    about: String,
+    /// Flags as given, with their value if one followed, and whether they were consumed.
+    given: Vec<(String, Option<String>, bool)>,
+    /// Anything that is not a flag (reported by [`Args::finish`]).
+    stray: Vec<String>,
+    help: bool,
+    help_lines: Vec<String>,
+}
+
+impl Args {
+    /// The process's arguments (without the program name).
+    pub fn from_env(program: &str, about: &str) -> Self {
+        Self::parse(program, about, std::env::args().skip(1))
+    }
+
+    /// Parses `argv` (without the program name): `--flag value`, `--flag=value`, `-h`/`--help`.
+    pub fn parse(program: &str, about: &str, argv: impl IntoIterator<Item = String>) -> Self {
+        let mut args = Args {
+            program: program.into(),
+            about: about.into(),
+            given: Vec::new(),
+            stray: Vec::new(),
+            help: false,
+            help_lines: Vec::new(),
+        };
+        let mut argv = argv.into_iter().peekable();
+        while let Some(arg) = argv.next() {
+            if arg == "--help" || arg == "-h" {
+                args.help = true;
+            } else if let Some((flag, value)) =
+                arg.split_once('=').filter(|_| arg.starts_with("--"))
+            {
+                args.given.push((flag.into(), Some(value.into()), false));
+            } else if arg.starts_with("--") {
+                let value = argv.next_if(|next| !next.starts_with("--"));
+                args.given.push((arg, value, false));
+            } else {
+                args.stray.push(arg);
+            }
+        }
+        args
+    }
+
+    /// Whether `--help` was given.
+    pub fn help_requested(&self) -> bool {
+        self.help
+    }
+
+    /// The value of `flag` parsed as `T`, or `default` when the flag is absent. `meta` names
+    /// the value in the help text and in errors (`N`, `RATE`, `FILE`).
+    pub fn value<T: FromStr + Display>(
+        &mut self,
+        flag: &str,
+        meta: &str,
+        default: T,
+        help: &str,
+    ) -> Result<T, String>
+    where
+        T::Err: Display,
+    {
+        self.help_lines.push(help_line(
+            flag,
+            meta,
+            &format!("{help} (default {default})"),
+        ));
+        Ok(self.take(flag, meta)?.unwrap_or(default))
+    }
+
+    /// The value of `flag` parsed as `T`, or `None` when the flag is absent.
+    pub fn optional<T: FromStr>(
+        &mut self,
+        flag: &str,
+        meta: &str,
+        help: &str,
+    ) -> Result<Option<T>, String>
+    where
+        T::Err: Display,
+    {
+        self.help_lines.push(help_line(flag, meta, help));
+        self.take(flag, meta)
+    }
+
+    fn take<T: FromStr>(&mut self, flag: &str, meta: &str) -> Result<Option<T>, String>
+    where
+        T::Err: Display,
+    {
+        let mut found = self.given.iter_mut().filter(|(f, _, _)| f == flag);
+        let Some((_, value, used)) = found.next() else {
+            return Ok(None);
+        };
+        *used = true;
+        let value = value.clone();
+        if found.next().is_some() {
+            return Err(format!("{flag} is given more than once"));
+        }
+        if self.help {
+            return Ok(None);
+        }
+        let Some(value) = value else {
+            return Err(format!("{flag} needs a value: {flag} {meta}"));
+        };
+        value
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("{flag} expects {meta}, got '{value}' ({e})"))
+    }
+
+    /// The help text: usage, description and every flag asked for so far.
+    pub fn help_text(&self) -> String {
+        format!(
+            "{}\n\nUsage: cargo run --release --example {} -- [FLAGS]\n\nFlags:\n{}\n{}",
+            self.about,
+            self.program,
+            self.help_lines.join("\n"),
+            help_line("--help", "", "print this help")
+        )
+    }
+
+    /// Call after asking for every flag. Prints the help and returns `Ok(false)` when
+    /// `--help` was given; returns an error naming any unknown flag (with the closest known
+    /// one) or stray argument; `Ok(true)` otherwise.
+    pub fn finish(self) -> Result<bool, String> {
+        if self.help {
+            println!("{}", self.help_text());
+            return Ok(false);
+        }
+        if let Some(stray) = self.stray.first() {
+            return Err(format!(
+                "unexpected argument '{stray}' (flags look like --epochs 5; see --help)"
+            ));
+        }
+        if let Some((flag, _, _)) = self.given.iter().find(|(_, _, used)| !used) {
+            let known: Vec<&str> = self
+                .help_lines
+                .iter()
+                .filter_map(|l| l.split_whitespace().next())
+                .collect();
+            let hint = known
+                .iter()
+                .map(|k| (edit_distance(flag, k), *k))
+                .filter(|&(d, _)| d <= 2)
+                .min()
+                .map(|(_, k)| format!(" (did you mean {k}?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown flag {flag}{hint}; known flags: {}, --help",
+                known.join(", ")
+            ));
+        }
+        Ok(true)
+    }
+}
+
+/// One aligned line of the help text.
+fn help_line(flag: &str, meta: &str, help: &str) -> String {
+    format!("  {:<22} {help}", format!("{flag} {meta}"))
+}
+
+/// Levenshtein distance, to suggest the flag a typo meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The flags every training example shares, read with [`TrainingFlags::parse`].
+#[derive(Clone, Debug)]
+pub struct TrainingFlags {
+    /// `--data DIR`: a folder of MNIST IDX files; `None` means the built-in data.
+    pub data: Option<std::path::PathBuf>,
+    /// `--epochs N`.
+    pub epochs: usize,
+    /// `--batch-size N`.
+    pub batch_size: usize,
+    /// `--lr RATE`.
+    pub lr: f64,
+    /// `--seed N`: seeds the one generator behind every random choice.
+    pub seed: u64,
+    /// `--metrics FILE`: per-epoch metrics as CSV.
+    pub metrics: Option<std::path::PathBuf>,
+    /// `--save FILE`: the trained parameters as safetensors.
+    pub save: Option<std::path::PathBuf>,
+    /// `--plot FILE`: training curves as SVG.
+    pub plot: Option<std::path::PathBuf>,
+}
+
+impl TrainingFlags {
+    /// Reads the shared flags from `args`, with the given defaults, and checks their ranges.
+    pub fn parse(
+        args: &mut Args,
+        epochs: usize,
+        batch_size: usize,
+        lr: f64,
+    ) -> Result<Self, String> {
+        let flags = TrainingFlags {
+            data: args.optional(
+                "--data",
+                "DIR",
+                "folder with the MNIST IDX files (all four, or the two t10k ones); default: \
+                 built-in digits",
+            )?,
+            epochs: args.value("--epochs", "N", epochs, "passes over the training set")?,
+            batch_size: args.value("--batch-size", "N", batch_size, "examples per step")?,
+            lr: args.value("--lr", "RATE", lr, "learning rate")?,
+            seed: args.value("--seed", "N", 0, "seed of every random choice")?,
+            metrics: args.optional("--metrics", "FILE", "write per-epoch metrics as CSV")?,
+            save: args.optional("--save", "FILE", "save the parameters (safetensors)")?,
+            plot: args.optional("--plot", "FILE", "draw the training curves (SVG)")?,
+        };
+        if flags.epochs == 0 || flags.batch_size == 0 {
+            return Err("--epochs and --batch-size must be at least 1".into());
+        }
+        if !(flags.lr.is_finite() && flags.lr > 0.0) {
+            return Err(format!("--lr must be a positive number, got {}", flags.lr));
+        }
+        Ok(flags)
+    }
+}

@@ -1,0 +1,318 @@
+//! Optimisers (SGD with momentum/Nesterov/weight decay, Adam, AdamW) and learning-rate
+//! schedules.
+//!
+//! Every optimiser updates the parameters of a [`ParamStore`] in place, element by element, and
+//! keeps its state (momentum, moment estimates) in tensors allocated on the first step: a
+//! steady-state step allocates nothing. A step consumes the gradients it applied, which is the
+//! `zero_grad` of other frameworks: the next step starts from empty gradient slots.
+
+use std::f64::consts::PI;
+
+use tape::{Float, Tensor};
+
+use crate::params::{ParamId, ParamStore};
+
+/// A learning-rate schedule: the factor the base learning rate is multiplied by at each step.
+///
+/// Steps count optimiser updates from 0 (the first update).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LrSchedule {
+    /// The base rate throughout.
+    Constant,
+    /// Multiply by `gamma` every `every` steps: factor `gamma^floor(step / every)`.
+    Step {
+        /// Steps between decays.
+        every: usize,
+        /// Decay factor.
+        gamma: f64,
+    },
+    /// Linear warm-up from `1/warmup` to 1 over the first `warmup` steps, then a half cosine
+    /// from 1 down to `min_factor` at step `total`, constant after.
+    Cosine {
+        /// Warm-up steps (0 for none).
+        warmup: usize,
+        /// The step at which the cosine reaches its minimum.
+        total: usize,
+        /// The final factor (0 decays to zero).
+        min_factor: f64,
+    },
+}
+
+impl LrSchedule {
+    /// The factor at optimiser step `step` (0-based).
+    ///
+    /// ```
+    /// use train::LrSchedule;
+    /// let s = LrSchedule::Cosine { warmup: 10, total: 110, min_factor: 0.0 };
+    /// assert_eq!(s.factor(0), 0.1); // warming up
+    /// assert_eq!(s.factor(9), 1.0);
+    /// assert!((s.factor(60) - 0.5).abs() < 1e-12); // halfway down the cosine
+    /// assert_eq!(s.factor(500), 0.0);
+    /// ```
+    pub fn factor(&self, step: usize) -> f64 {
+        match *self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Step { every, gamma } => gamma.powi((step / every.max(1)) as i32),
+            LrSchedule::Cosine {
+                warmup,
+                total,
+                min_factor,
+            } => {
+                if step < warmup {
+                    return (step + 1) as f64 / warmup as f64;
+                }
+                let span = total.saturating_sub(warmup).max(1) as f64;
+                let progress = ((step - warmup) as f64 / span).min(1.0);
+                min_factor + (1.0 - min_factor) * 0.5 * (1.0 + (PI * progress).cos())
+            }
+        }
+    }
+}
+
+/// The common interface of the optimisers.
+pub trait Optimizer<T: Float = f32> {
+    /// Updates every parameter that has a gradient, in place, then clears all gradients.
+    ///
+    /// Call it after [`ParamStore::compute_grads`] (which leaves the tape reset, so the update
+    /// writes into the parameters' own buffers instead of copying them).
+    fn step(&mut self, store: &mut ParamStore<T>);
+
+    /// The learning rate the next step will use (the base rate times the schedule's factor).
+    fn learning_rate(&self) -> f64;
+
+    /// The number of steps taken so far.
+    fn steps(&self) -> usize;
+}
+
+/// State tensors, one per parameter, allocated (zeroed) the first time the parameter has a
+/// gradient and reused on every later step.
+fn state_for<'a, T: Float>(
+    state: &'a mut Vec<Option<Tensor<T>>>,
+    id: ParamId,
+    like: &Tensor<T>,
+) -> &'a mut Tensor<T> {
+    if state.len() <= id.index() {
+        state.resize_with(id.index() + 1, || None);
+    }
+    state[id.index()].get_or_insert_with(|| Tensor::zeros(like.shape().clone()))
+}
+
+/// Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay, in
+/// the form PyTorch uses:
+///
+/// ```text
+/// g <- g + weight_decay * w
+/// b <- momentum * b + g                  (b starts at 0)
+/// d <- g + momentum * b   (Nesterov)  or  b   (classical momentum)  or  g   (no momentum)
+/// w <- w - lr * d
+/// ```
+#[derive(Debug)]
+pub struct Sgd<T: Float = f32> {
+    lr: f64,
+    momentum: f64,
+    nesterov: bool,
+    weight_decay: f64,
+    schedule: LrSchedule,
+    steps: usize,
+    velocity: Vec<Option<Tensor<T>>>,
+}
+
+impl<T: Float> Sgd<T> {
+    /// Plain SGD with learning rate `lr`.
+    pub fn new(lr: f64) -> Self {
+        Sgd {
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            schedule: LrSchedule::Constant,
+            steps: 0,
+            velocity: Vec::new(),
+        }
+    }
+
+    /// Classical momentum (0.9 is typical).
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Nesterov momentum: looks ahead along the velocity (needs a non-zero momentum).
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// L2 weight decay added to the gradient.
+    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// A learning-rate schedule.
+    pub fn schedule(mut self, schedule: LrSchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    fn step(&mut self, store: &mut ParamStore<T>) {
+        let lr = T::from_f64(self.learning_rate());
+        let mu = T::from_f64(self.momentum);
+        let wd = T::from_f64(self.weight_decay);
+        let nesterov = self.nesterov;
+        for id in store.ids() {
+            let Some((w, g)) = store.value_and_grad_mut(id) else {
+                continue;
+            };
+            if self.momentum == 0.0 {
+                for (w, &g) in w.data_mut().iter_mut().zip(g.data()) {
+                    *w -= lr * (g + wd * *w);
+                }
+                continue;
+            }
+            let b = state_for(&mut self.velocity, id, w);
+            for ((w, &g), b) in w.data_mut().iter_mut().zip(g.data()).zip(b.data_mut()) {
+                let g = g + wd * *w;
+                *b = mu * *b + g;
+                let d = if nesterov { g + mu * *b } else { *b };
+                *w -= lr * d;
+            }
+        }
+        store.zero_grad();
+        self.steps += 1;
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.lr * self.schedule.factor(self.steps)
+    }
+
+    fn steps(&self) -> usize {
+        self.steps
+    }
+}
+
+/// Adam (Kingma & Ba, 2015), and AdamW (Loshchilov & Hutter, 2019) with decoupled weight
+/// decay. With step count `t` starting at 1:
+///
+/// ```text
+/// Adam:   g <- g + weight_decay * w          AdamW:  w <- w - lr * weight_decay * w
+/// m <- beta1 * m + (1 - beta1) * g
+/// v <- beta2 * v + (1 - beta2) * g^2
+/// w <- w - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+/// ```
+#[derive(Debug)]
+pub struct Adam<T: Float = f32> {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    weight_decay: f64,
+    decoupled: bool,
+    schedule: LrSchedule,
+    steps: usize,
+    m: Vec<Option<Tensor<T>>>,
+    v: Vec<Option<Tensor<T>>>,
+}
+
+impl<T: Float> Adam<T> {
+    /// Adam with learning rate `lr`, betas (0.9, 0.999), eps 1e-8, no weight decay.
+    pub fn new(lr: f64) -> Self {
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled: false,
+            schedule: LrSchedule::Constant,
+            steps: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
+    }
+
+    /// AdamW: Adam with decoupled weight decay (`w <- w - lr * weight_decay * w` before the
+    /// Adam update; 0.01 is a common choice).
+    pub fn adamw(lr: f64, weight_decay: f64) -> Self {
+        Adam {
+            weight_decay,
+            decoupled: true,
+            ..Self::new(lr)
+        }
+    }
+
+    /// The decay rates of the first and second moment estimates.
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+        self.beta1 = beta1;
+        self.beta2 = beta2;
+        self
+    }
+
+    /// The term added to the denominator for numerical stability.
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Weight decay: added to the gradient (L2) for Adam, applied to the weights directly for
+    /// AdamW.
+    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// A learning-rate schedule.
+    pub fn schedule(mut self, schedule: LrSchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adam<T> {
+    fn step(&mut self, store: &mut ParamStore<T>) {
+        let lr_f64 = self.learning_rate();
+        let t = (self.steps + 1) as i32;
+        let bias1 = 1.0 - self.beta1.powi(t);
+        let bias2 = 1.0 - self.beta2.powi(t);
+        // Folding the bias corrections into two scalars keeps the inner loop to one sqrt and
+        // one division per element.
+        let step_size = T::from_f64(lr_f64 / bias1);
+        let inv_sqrt_bias2 = T::from_f64(1.0 / bias2.sqrt());
+        let (b1, b2) = (T::from_f64(self.beta1), T::from_f64(self.beta2));
+        let (one_b1, one_b2) = (T::from_f64(1.0 - self.beta1), T::from_f64(1.0 - self.beta2));
+        let eps = T::from_f64(self.eps);
+        let wd = T::from_f64(self.weight_decay);
+        let (coupled_wd, decay_factor) = if self.decoupled {
+            (T::ZERO, T::from_f64(1.0 - lr_f64 * self.weight_decay))
+        } else {
+            (wd, T::ONE)
+        };
+        for id in store.ids() {
+            let Some((w, g)) = store.value_and_grad_mut(id) else {
+                continue;
+            };
+            let m = state_for(&mut self.m, id, w);
+            let v = state_for(&mut self.v, id, w);
+            let lanes = w.data_mut().iter_mut().zip(g.data());
+            for ((w, &g), (m, v)) in lanes.zip(m.data_mut().iter_mut().zip(v.data_mut())) {
+                let g = g + coupled_wd * *w;
+                *w *= decay_factor;
+                *m = b1 * *m + one_b1 * g;
+                *v = b2 * *v + one_b2 * g * g;
+                *w -= step_size * *m / (v.sqrt() * inv_sqrt_bias2 + eps);
+            }
+        }
+        store.zero_grad();
+        self.steps += 1;
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.lr * self.schedule.factor(self.steps)
+    }
+
+    fn steps(&self) -> usize {
+        self.steps
+    }
+}
