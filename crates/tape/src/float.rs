@@ -105,7 +105,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ident, $pool:ident, $gemm:path) => {
+    ($t:ident, $pool:ident, $gemm:path, $exp:path, $tanh:path) => {
         thread_local! {
             static $pool: RefCell<Pool<$t>> = RefCell::new(Pool::new());
         }
@@ -129,7 +129,7 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                $t::exp(self)
+                $exp(self)
             }
             #[inline(always)]
             fn ln(self) -> Self {
@@ -153,7 +153,7 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn tanh(self) -> Self {
-                $t::tanh(self)
+                $tanh(self)
             }
             #[inline(always)]
             fn max(self, other: Self) -> Self {
@@ -193,5 +193,13 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, POOL_F32, matrixmultiply::sgemm);
-impl_float!(f64, POOL_F64, matrixmultiply::dgemm);
+// f32 computes e^x and tanh with vectorisable polynomials; f64, the gradient-checking type,
+// keeps the correctly rounded libm functions.
+impl_float!(
+    f32,
+    POOL_F32,
+    matrixmultiply::sgemm,
+    crate::math::exp_f32,
+    crate::math::tanh_f32
+);
+impl_float!(f64, POOL_F64, matrixmultiply::dgemm, f64::exp, f64::tanh);

@@ -34,6 +34,7 @@ mod algebra;
 mod float;
 mod gemm;
 mod gradcheck;
+mod math;
 mod ops;
 mod shape;
 mod storage;

@@ -169,6 +169,20 @@ impl<T: Float> Storage<T> {
         }
     }
 
+    /// Heap storage of `len > INLINE` elements pushed by `fill` into an empty pooled buffer.
+    pub(crate) fn build(len: usize, fill: impl FnOnce(&mut Vec<T>)) -> Self {
+        debug_assert!(len > INLINE);
+        let mut buf = Buffer::with_capacity(len);
+        let v = buf.unique_vec().expect("fresh buffers are unique");
+        fill(v);
+        assert_eq!(
+            v.len(),
+            len,
+            "a kernel produced the wrong number of elements"
+        );
+        Storage::Heap(buf)
+    }
+
     /// `len` copies of `value`.
     pub(crate) fn filled(len: usize, value: T) -> Self {
         Self::collect(len, std::iter::repeat_n(value, len))

@@ -98,6 +98,13 @@ impl<T: Float> Tensor<T> {
         Self::from_fn([n], T::from_usize)
     }
 
+    /// Builds a heap tensor (more than `INLINE` elements) by letting `fill` push exactly
+    /// `shape.numel()` elements into an empty pooled buffer.
+    pub(crate) fn build(shape: Shape, fill: impl FnOnce(&mut Vec<T>)) -> Self {
+        let storage = Storage::build(shape.numel(), fill);
+        Tensor { shape, storage }
+    }
+
     /// Builds a tensor from an iterator that yields exactly `shape.numel()` elements.
     #[inline]
     pub(crate) fn collect(shape: Shape, iter: impl Iterator<Item = T>) -> Self {
@@ -259,12 +266,57 @@ impl<T: Float> Tensor<T> {
             return Self::collect(other.shape.clone(), b.iter().map(|&y| f(x, y)));
         }
         let shape = Shape::broadcast(op, &self.shape, &other.shape);
-        let mut out = Self::zeros(shape.clone());
-        let o = out.data_mut();
-        for_each_broadcast(&shape, &self.shape, &other.shape, |i, ia, ib| {
-            o[i] = f(a[ia], b[ib]);
-        });
-        out
+        // The common broadcasts (a bias row, a per-row column) run as plain loops over chunks.
+        let n = shape.numel();
+        if n == 0 {
+            return Self::zeros(shape);
+        }
+        let layouts = (
+            Layout::of(&self.shape, &shape),
+            Layout::of(&other.shape, &shape),
+        );
+        match layouts {
+            (Layout::Full, Layout::Tile) | (Layout::Tile, Layout::Full) if n > INLINE => {
+                let (full, tile, swap) = if layouts.0 == Layout::Full {
+                    (a, b, false)
+                } else {
+                    (b, a, true)
+                };
+                Self::build(shape, |v| {
+                    for row in full.chunks_exact(tile.len()) {
+                        if swap {
+                            v.extend(tile.iter().zip(row).map(|(&x, &y)| f(x, y)));
+                        } else {
+                            v.extend(row.iter().zip(tile).map(|(&x, &y)| f(x, y)));
+                        }
+                    }
+                })
+            }
+            (Layout::Full, Layout::Repeat) | (Layout::Repeat, Layout::Full) if n > INLINE => {
+                let (full, col, swap) = if layouts.0 == Layout::Full {
+                    (a, b, false)
+                } else {
+                    (b, a, true)
+                };
+                Self::build(shape, |v| {
+                    for (run, &c) in full.chunks_exact(n / col.len()).zip(col) {
+                        if swap {
+                            v.extend(run.iter().map(|&y| f(c, y)));
+                        } else {
+                            v.extend(run.iter().map(|&x| f(x, c)));
+                        }
+                    }
+                })
+            }
+            _ => {
+                let mut out = Self::zeros(shape.clone());
+                let o = out.data_mut();
+                for_each_broadcast(&shape, &self.shape, &other.shape, |i, ia, ib| {
+                    o[i] = f(a[ia], b[ib]);
+                });
+                out
+            }
+        }
     }
 
     /// Combines three same-shape tensors elementwise (fused backward kernels).
@@ -306,6 +358,41 @@ impl<T: Float> Tensor<T> {
             .iter()
             .zip(other.data())
             .fold(T::ZERO, |m, (&a, &b)| m.max((a - b).abs()))
+    }
+}
+
+/// How an operand's elements line up with a broadcast result.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One element per result element, in order.
+    Full,
+    /// The operand repeats whole: result element `i` reads operand element `i % len` (a bias
+    /// row, broadcast over leading axes).
+    Tile,
+    /// Each operand element covers a run of consecutive result elements (a column `[m, 1]`
+    /// against `[m, n]`).
+    Repeat,
+    /// Anything else: the general strided walk.
+    Other,
+}
+
+impl Layout {
+    fn of(operand: &Shape, out: &Shape) -> Layout {
+        let (od, rd) = (operand.dims(), out.dims());
+        let offset = rd.len() - od.len();
+        // Right-align the operand: `equal(i)` says whether its axis i matches the result's.
+        let equal = |i: usize| od[i] == rd[i + offset];
+        let first_real = od.iter().position(|&d| d != 1).unwrap_or(od.len());
+        let last_real = od.iter().rposition(|&d| d != 1).map_or(0, |i| i + 1);
+        if operand.numel() == out.numel() {
+            Layout::Full
+        } else if (first_real..od.len()).all(equal) {
+            Layout::Tile
+        } else if offset == 0 && (0..last_real).all(equal) {
+            Layout::Repeat
+        } else {
+            Layout::Other
+        }
     }
 }
 

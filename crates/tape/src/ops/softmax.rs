@@ -3,6 +3,7 @@
 
 use crate::algebra::Algebra;
 use crate::ops::Op;
+use crate::storage::INLINE;
 use crate::{Float, Tensor, Var};
 
 impl<T: Float> Tensor<T> {
@@ -10,15 +11,21 @@ impl<T: Float> Tensor<T> {
     pub fn log_softmax(&self, axis: usize) -> Tensor<T> {
         self.shape().dim("log_softmax", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
+        if inner == 1 && self.numel() > INLINE {
+            // The usual case, the last axis: each lane is a contiguous row.
+            return Tensor::build(self.shape().clone(), |v| {
+                for row in self.data().chunks_exact(n) {
+                    let lse = row_logsumexp(row);
+                    v.extend(row.iter().map(|&x| x - lse));
+                }
+            });
+        }
         let mut out = self.clone();
         let o = out.data_mut();
         for b in 0..outer {
             for i in 0..inner {
                 let at = |j: usize| (b * n + j) * inner + i;
-                let m = (0..n).fold(T::NEG_INFINITY, |m, j| m.max(o[at(j)]));
-                let m = if m.is_finite() { m } else { T::ZERO };
-                let s: T = (0..n).map(|j| (o[at(j)] - m).exp()).sum();
-                let lse = m + s.ln();
+                let lse = logsumexp((0..n).map(|j| o[at(j)]));
                 for j in 0..n {
                     o[at(j)] -= lse;
                 }
@@ -32,6 +39,30 @@ impl<T: Float> Tensor<T> {
         self.shape().dim("softmax", axis);
         self.log_softmax(axis).exp()
     }
+}
+
+/// ln sum e^x of one lane, with its maximum subtracted (a lane of all -inf gives -inf).
+fn logsumexp<T: Float>(lane: impl Iterator<Item = T> + Clone) -> T {
+    let m = lane.clone().fold(T::NEG_INFINITY, Float::max);
+    let m = if m.is_finite() { m } else { T::ZERO };
+    let s: T = lane.map(|x| (x - m).exp()).sum();
+    m + s.ln()
+}
+
+/// ln sum e^x of a contiguous row, with eight partial sums so that the loop vectorises.
+fn row_logsumexp<T: Float>(row: &[T]) -> T {
+    const LANES: usize = 8;
+    let m = row.iter().copied().fold(T::NEG_INFINITY, Float::max);
+    let m = if m.is_finite() { m } else { T::ZERO };
+    let chunks = row.chunks_exact(LANES);
+    let mut acc = [T::ZERO; LANES];
+    let tail: T = chunks.remainder().iter().map(|&x| (x - m).exp()).sum();
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] += (c[l] - m).exp();
+        }
+    }
+    m + (acc.iter().copied().sum::<T>() + tail).ln()
 }
 
 /// softmax backward: `y * (g - sum(g * y))` along the axis.

@@ -39,15 +39,14 @@ pub enum Unary<T> {
     AddScalar(T),
 }
 
-/// The logistic function, computed without overflow for either sign of `x`.
+/// The logistic function, computed without overflow for either sign of `x`: with
+/// `e = e^-|x|`, it is `1 / (1 + e)` for `x >= 0` and `e / (1 + e)` below (one exponential,
+/// no branch, so loops over it vectorise).
 #[inline(always)]
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
+    let e = (-x.abs()).exp();
+    let s = T::ONE / (T::ONE + e);
+    if x >= T::ZERO { s } else { e * s }
 }
 
 /// ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): finite for any finite `x`.
