@@ -1,9 +1,6 @@
 //! The classification loss the training loop needs, and accuracy counting.
-//!
-//! `softmax_cross_entropy` is written from tape operations here so that `train` does not wait
-//! for the `losses` crate; it computes the same value as `losses::softmax_cross_entropy` with
-//! mean reduction and can be replaced by it.
 
+use losses::Reduction;
 use tape::{Float, Tensor, Var};
 
 /// Mean softmax cross-entropy of `logits` `[n, classes]` against integer `labels` (length `n`):
@@ -11,6 +8,9 @@ use tape::{Float, Tensor, Var};
 /// ```text
 /// L = -(1/n) * sum_i log softmax(z_i)[y_i]
 /// ```
+///
+/// The training loop's default loss: [`losses::classification::softmax_cross_entropy`] with
+/// [`Reduction::Mean`].
 ///
 /// ```
 /// use tape::{Tape, Tensor};
@@ -20,15 +20,7 @@ use tape::{Float, Tensor, Var};
 /// assert!((loss.item() - 4f64.ln()).abs() < 1e-12);
 /// ```
 pub fn softmax_cross_entropy<'t, T: Float>(logits: Var<'t, T>, labels: &[usize]) -> Var<'t, T> {
-    let dims = logits.dims();
-    assert!(
-        dims.len() == 2 && dims[0] == labels.len(),
-        "softmax_cross_entropy: logits of shape {} for {} labels; expected [{}, classes]",
-        logits.shape(),
-        labels.len(),
-        labels.len()
-    );
-    -(logits.log_softmax(1).gather(1, labels).mean())
+    losses::classification::softmax_cross_entropy(logits, labels, Reduction::Mean)
 }
 
 /// The number of rows of `scores` `[n, classes]` whose largest entry is at the row's label.
