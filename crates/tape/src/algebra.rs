@@ -194,3 +194,114 @@ impl<'t, T: Float> Algebra<T> for Var<'t, T> {
 fn copied<X: Copy>(x: &X) -> X {
     *x
 }
+
+/// One number as an algebra. The reverse sweep runs the elementwise rules (unary and binary
+/// operations) of one-element nodes with it, so scalar code pays for arithmetic, not for
+/// building one-element tensors. Every shape operation of a one-element value is the identity;
+/// the sweep never sends other rules here.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scalar<T>(pub T);
+
+impl<T: Float> Algebra<T> for Scalar<T> {
+    fn shape(&self) -> Shape {
+        Shape::scalar()
+    }
+    fn neg(&self) -> Self {
+        Scalar(-self.0)
+    }
+    fn add(&self, y: &Self) -> Self {
+        Scalar(self.0 + y.0)
+    }
+    fn sub(&self, y: &Self) -> Self {
+        Scalar(self.0 - y.0)
+    }
+    fn mul(&self, y: &Self) -> Self {
+        Scalar(self.0 * y.0)
+    }
+    fn div(&self, y: &Self) -> Self {
+        Scalar(self.0 / y.0)
+    }
+    fn scale(&self, c: T) -> Self {
+        Scalar(c * self.0)
+    }
+    fn add_scalar(&self, c: T) -> Self {
+        Scalar(self.0 + c)
+    }
+    fn exp(&self) -> Self {
+        Scalar(self.0.exp())
+    }
+    fn square(&self) -> Self {
+        Scalar(self.0 * self.0)
+    }
+    fn powf(&self, p: T) -> Self {
+        Scalar(self.0.powf(p))
+    }
+    fn sigmoid(&self) -> Self {
+        Scalar(crate::ops::unary::sigmoid(self.0))
+    }
+    fn clamp(&self, lo: T, hi: T) -> Self {
+        Scalar(self.0.max(lo).min(hi))
+    }
+    fn sign(&self) -> Self {
+        let v = self.0;
+        Scalar(if v > T::ZERO {
+            T::ONE
+        } else if v < T::ZERO {
+            -T::ONE
+        } else {
+            T::ZERO
+        })
+    }
+    fn cmp(&self, y: &Self, cmp: Cmp) -> Self {
+        Scalar(if cmp.holds(self.0, y.0) {
+            T::ONE
+        } else {
+            T::ZERO
+        })
+    }
+    fn sum_axis(&self, _: Option<usize>, _: bool) -> Self {
+        *self
+    }
+    fn reshape(&self, _: &Shape) -> Self {
+        *self
+    }
+    fn broadcast_to(&self, _: &Shape) -> Self {
+        *self
+    }
+    fn sum_to(&self, _: &Shape) -> Self {
+        *self
+    }
+    fn permute(&self, _: &[usize]) -> Self {
+        *self
+    }
+    fn narrow(&self, _: usize, _: usize, _: usize) -> Self {
+        *self
+    }
+    fn pad(&self, _: usize, _: usize, _: usize) -> Self {
+        unreachable!("the scalar algebra serves elementwise rules only")
+    }
+    fn index_select(&self, _: usize, _: &[usize]) -> Self {
+        unreachable!("the scalar algebra serves elementwise rules only")
+    }
+    fn index_add(&self, _: usize, _: &[usize], _: usize) -> Self {
+        unreachable!("the scalar algebra serves elementwise rules only")
+    }
+    fn gather(&self, _: usize, _: &[usize]) -> Self {
+        unreachable!("the scalar algebra serves elementwise rules only")
+    }
+    fn scatter_add(&self, _: usize, _: &[usize], _: usize) -> Self {
+        unreachable!("the scalar algebra serves elementwise rules only")
+    }
+    fn matmul_t(&self, y: &Self, _: bool, _: bool) -> Self {
+        Scalar(self.0 * y.0)
+    }
+    fn relu_grad(&self, x: &Self) -> Self {
+        Scalar(if x.0 > T::ZERO { self.0 } else { T::ZERO })
+    }
+    fn tanh_grad(&self, y: &Self) -> Self {
+        Scalar(self.0 * (T::ONE - y.0 * y.0))
+    }
+    fn sigmoid_grad(&self, y: &Self) -> Self {
+        Scalar(self.0 * y.0 * (T::ONE - y.0))
+    }
+}

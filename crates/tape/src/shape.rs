@@ -19,13 +19,12 @@ impl std::hash::Hash for Shape {
 impl Clone for Shape {
     #[inline]
     fn clone(&self) -> Self {
-        let d = self.dims();
-        if d.len() <= 4 {
-            // A fixed-size copy: no call into memcpy for a handful of words.
-            let buf = std::array::from_fn(|i| if i < d.len() { d[i] } else { 0 });
-            Shape(SmallVec::from_buf_and_len(buf, d.len()))
+        if self.0.spilled() {
+            Shape(SmallVec::from_slice(self.dims()))
         } else {
-            Shape(SmallVec::from_slice(d))
+            // SAFETY: an inline SmallVec of `usize` owns no heap memory and its elements are
+            // `Copy`, so a bitwise copy is an independent, valid value (five words, no loop).
+            Shape(unsafe { std::ptr::read(&self.0) })
         }
     }
 }

@@ -184,7 +184,14 @@ impl<T: Float> Storage<T> {
     }
 
     /// `len` copies of `value`.
+    #[inline]
     pub(crate) fn filled(len: usize, value: T) -> Self {
+        if len <= INLINE {
+            return Storage::Inline {
+                len: len as u8,
+                data: [value; INLINE],
+            };
+        }
         Self::collect(len, std::iter::repeat_n(value, len))
     }
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use smallvec::SmallVec;
 
+use crate::algebra::Scalar;
 use crate::ops::{self, Op};
 use crate::{Float, Shape, Tensor};
 
@@ -116,7 +117,10 @@ impl<T: Float> Tape<T> {
             _ => parents.iter().any(|&p| inner.nodes[p as usize].needs_grad),
         };
         let start = inner.edges.len() as u32;
-        inner.edges.extend_from_slice(parents);
+        // One push per parent: a call into memcpy costs more than the one to three copies.
+        for &p in parents {
+            inner.edges.push(p);
+        }
         let id = inner.nodes.len() as u32;
         inner.nodes.push(Node {
             op,
@@ -160,6 +164,32 @@ impl<T: Float> Tape<T> {
             let (below, here) = grads.split_at_mut(i);
             let Some(g) = &here[0] else { continue };
             let parents = &edges[node.parents.start as usize..node.parents.end as usize];
+            if let Some(&[x0, x1]) = scalar_operands(node, parents, nodes).as_ref() {
+                // Scalar code (a chain of one-element operations): run the same rule on plain
+                // numbers instead of building one-element tensors.
+                let y = Scalar(node.value.data()[0]);
+                let g = Scalar(g.data()[0]);
+                let xs = [&Scalar(x0), &Scalar(x1)];
+                let needs = [0, 1].map(|k| {
+                    parents
+                        .get(k)
+                        .is_some_and(|&p| nodes[p as usize].needs_grad)
+                });
+                let n = parents.len();
+                ops::backward(
+                    &node.op,
+                    &xs[..n],
+                    &y,
+                    &g,
+                    &needs[..n],
+                    &[],
+                    |k, gk: Scalar<T>| {
+                        let p = parents[k] as usize;
+                        accumulate_scalar(&mut below[p], gk.0, nodes[p].value.shape());
+                    },
+                );
+                continue;
+            }
             let idx = node.op.ints().map_or(&[][..], |r| &ints[r]);
             let emit = |k: usize, gk| accumulate(&mut below[parents[k] as usize], gk);
             // Nearly every operation has at most three parents: gather them into arrays on
@@ -256,6 +286,31 @@ impl<T: Float> Tape<T> {
                 None => self.constant(Tensor::zeros(w.shape())),
             })
             .collect()
+    }
+}
+
+/// The parents' values of a one-element elementwise node whose parents are one-element too
+/// (the second is 0 for a unary node), or `None` when the tensor path is needed.
+fn scalar_operands<T: Float>(node: &Node<T>, parents: &[u32], nodes: &[Node<T>]) -> Option<[T; 2]> {
+    let one = |p: u32| {
+        let d = nodes[p as usize].value.data();
+        (d.len() == 1).then(|| d[0])
+    };
+    if node.value.numel() != 1 {
+        return None;
+    }
+    match (&node.op, parents) {
+        (Op::Unary(_), &[a]) => Some([one(a)?, T::ZERO]),
+        (Op::Binary(_), &[a, b]) => Some([one(a)?, one(b)?]),
+        _ => None,
+    }
+}
+
+#[inline]
+fn accumulate_scalar<T: Float>(slot: &mut Option<Tensor<T>>, g: T, shape: &Shape) {
+    match slot {
+        None => *slot = Some(Tensor::full(shape.clone(), g)),
+        Some(acc) => acc.data_mut()[0] += g,
     }
 }
 

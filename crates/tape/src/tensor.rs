@@ -70,6 +70,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// A tensor with every element equal to `value`.
+    #[inline]
     pub fn full(shape: impl Into<Shape>, value: T) -> Self {
         let shape = shape.into();
         let storage = Storage::filled(shape.numel(), value);

@@ -34,7 +34,7 @@ pub enum Cmp {
 
 impl Cmp {
     #[inline(always)]
-    fn holds<T: Float>(self, x: T, y: T) -> bool {
+    pub(crate) fn holds<T: Float>(self, x: T, y: T) -> bool {
         match self {
             Cmp::Gt => x > y,
             Cmp::Ge => x >= y,

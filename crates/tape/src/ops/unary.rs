@@ -81,6 +81,7 @@ impl<T: Float> Unary<T> {
 
 /// The backward rule: the gradient of the operand, given its value `x`, the result `y` and the
 /// incoming gradient `g`.
+#[inline]
 pub(crate) fn backward<T: Float, A: Algebra<T>>(op: Unary<T>, x: &A, y: &A, g: &A) -> A {
     use Unary::*;
     match op {
