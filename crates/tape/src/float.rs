@@ -11,7 +11,7 @@ use crate::storage::Pool;
 /// A floating-point element type: `f32` for speed, `f64` for gradient checks.
 ///
 /// The trait is sealed in spirit: it also carries the engine's per-type plumbing (the buffer
-/// pool and the GEMM entry point), which is why it is implemented for exactly these two types.
+/// pool), which is why it is implemented for exactly these two types.
 pub trait Float:
     Copy
     + Default
@@ -75,37 +75,16 @@ pub trait Float:
     fn min(self, other: Self) -> Self;
     /// Neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// `self * a + b`, fused into one rounding where the target has FMA instructions (and as a
+    /// multiply and an add elsewhere, where a fused operation would be a slow library call).
+    fn mul_add(self, a: Self, b: Self) -> Self;
 
     #[doc(hidden)]
     fn pool() -> &'static LocalKey<RefCell<Pool<Self>>>;
-
-    /// `C = alpha * op(A) op(B) + beta * C` on strided row/column layouts.
-    ///
-    /// # Safety
-    /// The pointers and strides must describe valid `m x k`, `k x n` and `m x n` matrices,
-    /// and `c` must not alias `a` or `b`.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
 }
 
 macro_rules! impl_float {
-    ($t:ident, $pool:ident, $gemm:path, $exp:path, $tanh:path) => {
+    ($t:ident, $pool:ident, $exp:path, $tanh:path) => {
         thread_local! {
             static $pool: RefCell<Pool<$t>> = RefCell::new(Pool::new());
         }
@@ -167,27 +146,16 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 $t::is_finite(self)
             }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                if cfg!(target_feature = "fma") {
+                    $t::mul_add(self, a, b)
+                } else {
+                    self * a + b
+                }
+            }
             fn pool() -> &'static LocalKey<RefCell<Pool<Self>>> {
                 &$pool
-            }
-            unsafe fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                beta: Self,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: forwarded from the caller's contract.
-                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
             }
         }
     };
@@ -195,11 +163,5 @@ macro_rules! impl_float {
 
 // f32 computes e^x and tanh with vectorisable polynomials; f64, the gradient-checking type,
 // keeps the correctly rounded libm functions.
-impl_float!(
-    f32,
-    POOL_F32,
-    matrixmultiply::sgemm,
-    crate::math::exp_f32,
-    crate::math::tanh_f32
-);
-impl_float!(f64, POOL_F64, matrixmultiply::dgemm, f64::exp, f64::tanh);
+impl_float!(f32, POOL_F32, crate::math::exp_f32, crate::math::tanh_f32);
+impl_float!(f64, POOL_F64, f64::exp, f64::tanh);

@@ -1,6 +1,21 @@
-//! The matrix-product kernel behind `matmul`: a packed, cache-blocked GEMM crate for real
-//! matrices, and direct loops for the shapes where packing costs more than the product itself
-//! (a row or column vector, or an outer product: batch-1 layers and their gradients).
+//! The matrix-product kernel behind `matmul`.
+//!
+//! Products with a vector (batch-1 layers and their gradients) and outer products run as direct
+//! loops: packing a whole matrix for them would cost more than the product itself. Everything
+//! else runs the classic packed, cache-blocked algorithm (Goto and van de Geijn; the BLIS loop
+//! order): panels of `op(B)` and `op(A)` are copied into contiguous per-thread buffers, and a
+//! register-blocked micro-kernel multiplies them. The micro-kernel is plain Rust over fixed-size
+//! arrays, which the compiler turns into 12 vector accumulators and fused multiply-adds.
+//!
+//! Why not a GEMM crate: `matrixmultiply` (measured as fast as `gemm` on the MLP shapes, with
+//! far fewer dependencies) allocates its packing buffer on every call, so a training step could
+//! never be allocation-free, and it owns its threads. Here the packing buffers live in the
+//! per-thread pool and large products are split by columns across a few long-lived helper
+//! threads. Each output element is summed in the same order whatever the split, so results do
+//! not depend on the number of threads.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use crate::Float;
 
@@ -13,7 +28,7 @@ pub(crate) struct MatRef<'a, T> {
     pub transposed: bool,
 }
 
-impl<T> MatRef<'_, T> {
+impl<'a, T> MatRef<'a, T> {
     /// Rows and columns of the matrix as read.
     fn dims(&self) -> (usize, usize) {
         if self.transposed {
@@ -23,12 +38,36 @@ impl<T> MatRef<'_, T> {
         }
     }
 
-    /// Row and column strides of the matrix as read.
-    fn strides(&self) -> (isize, isize) {
-        if self.transposed {
-            (1, self.cols as isize)
+    /// The matrix as read, as a strided view.
+    fn view(&self) -> View<'a, T> {
+        let (rs, cs) = if self.transposed {
+            (1, self.cols)
         } else {
-            (self.cols as isize, 1)
+            (self.cols, 1)
+        };
+        View {
+            data: self.data,
+            rs,
+            cs,
+        }
+    }
+}
+
+/// Element `(i, j)` is `data[i * rs + j * cs]`.
+#[derive(Clone, Copy)]
+struct View<'a, T> {
+    data: &'a [T],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, T> View<'a, T> {
+    /// The view starting at row `i`, column `j`.
+    fn at(&self, i: usize, j: usize) -> View<'a, T> {
+        let start = (i * self.rs + j * self.cs).min(self.data.len());
+        View {
+            data: &self.data[start..],
+            ..*self
         }
     }
 }
@@ -37,7 +76,7 @@ impl<T> MatRef<'_, T> {
 pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
     let ((m, k), (_, n)) = (a.dims(), b.dims());
     debug_assert_eq!(c.len(), m * n);
-    if k == 0 {
+    if k == 0 || m == 0 || n == 0 {
         c.fill(T::ZERO);
     } else if m == 1 && !b.transposed || n == 1 && a.transposed {
         // A vector times the rows of a matrix: a sum of scaled rows.
@@ -68,35 +107,391 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
             }
         }
     } else {
-        let ((rsa, csa), (rsb, csb)) = (a.strides(), b.strides());
-        // SAFETY: `a`, `b` and `c` hold exactly the m x k, k x n and m x n matrices that the
-        // strides describe, and `c` is borrowed mutably, so it aliases neither input.
-        unsafe {
-            T::gemm(
-                m,
-                k,
-                n,
-                T::ONE,
-                a.data.as_ptr(),
-                rsa,
-                csa,
-                b.data.as_ptr(),
-                rsb,
-                csb,
-                T::ZERO,
-                c.as_mut_ptr(),
-                n as isize,
-                1,
-            );
+        let (a, b) = (a.view(), b.view());
+        let out = Out::new(c, n);
+        if m * n * k >= PARALLEL_WORK {
+            parallel_columns(m, k, n, a, b, out);
+        } else {
+            packed(m, k, n, a, b, out);
         }
     }
+}
+
+/// Products with fewer multiply-adds than this run on the calling thread: waking a helper
+/// costs a few microseconds.
+const PARALLEL_WORK: usize = 1 << 20;
+
+/// Where the product goes: rows of length `ld`, of which a column block is being written.
+/// A raw pointer, because threads write disjoint column blocks of the same rows.
+#[derive(Clone, Copy)]
+struct Out<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    ld: usize,
+    _borrow: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: an `Out` is shared between threads only by `parallel_columns`, whose parts write
+// disjoint column ranges (see `Out::row`).
+unsafe impl<T: Send> Send for Out<'_, T> {}
+unsafe impl<T: Send> Sync for Out<'_, T> {}
+
+impl<'a, T> Out<'a, T> {
+    fn new(c: &'a mut [T], ld: usize) -> Self {
+        Out {
+            ptr: c.as_mut_ptr(),
+            len: c.len(),
+            ld,
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// The same rows, starting at column `j0`.
+    fn starting_at_column(self, j0: usize) -> Self {
+        Out {
+            ptr: self.ptr.wrapping_add(j0),
+            len: self.len.saturating_sub(j0),
+            ..self
+        }
+    }
+
+    /// Elements `j .. j + w` of row `i`.
+    ///
+    /// # Safety
+    /// No other live slice may cover these elements: callers on different threads use
+    /// disjoint column ranges, and each thread holds one row slice at a time.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, i: usize, j: usize, w: usize) -> &mut [T] {
+        let start = i * self.ld + j;
+        assert!(start + w <= self.len, "gemm: output row out of bounds");
+        // SAFETY: in bounds (checked above) and unaliased (the caller's contract).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), w) }
+    }
+}
+
+/// Depth of a packed panel, rows of a packed block of A, columns of a packed block of B: the
+/// B micro-panel (`KC x NR`) stays in L1, the A block (`MC x KC`) in L2.
+const KC: usize = 256;
+const MC: usize = 144;
+const NC: usize = 4096;
+
+/// The register tile is 6 rows by 64 bytes of columns (16 f32 or 8 f64): 12 vector
+/// accumulators of 256 bits, the most that leave registers for the operands.
+const MR: usize = 6;
+
+fn packed<T: Float>(m: usize, k: usize, n: usize, a: View<'_, T>, b: View<'_, T>, c: Out<'_, T>) {
+    if size_of::<T>() == 4 {
+        packed_tiles::<T, 16>(m, k, n, a, b, c);
+    } else {
+        packed_tiles::<T, 8>(m, k, n, a, b, c);
+    }
+}
+
+fn packed_tiles<T: Float, const NR: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: Out<'_, T>,
+) {
+    with_pack_space::<T>(|pa, pb| {
+        // Equal depth and row blocks: a thin last block (depth 16 after three of 256, say)
+        // would pay the tile write-back for little arithmetic.
+        let (kb, mb) = (balanced(k, KC, 1), balanced(m, MC, MR));
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            for pc in (0..k).step_by(kb) {
+                let kc = kb.min(k - pc);
+                pack::<T, NR>(pb, b.at(pc, jc), kc, nc, true);
+                for ic in (0..m).step_by(mb) {
+                    let mc = mb.min(m - ic);
+                    pack::<T, MR>(pa, a.at(ic, pc), kc, mc, false);
+                    for jr in (0..nc).step_by(NR) {
+                        let bp = &pb[jr * kc..(jr + NR) * kc];
+                        for ir in (0..mc).step_by(MR) {
+                            let ap = &pa[ir * kc..(ir + MR) * kc];
+                            let acc = micro_kernel::<T, NR>(kc, ap, bp);
+                            let tile = Tile {
+                                row: ic + ir,
+                                col: jc + jr,
+                                rows: MR.min(mc - ir),
+                                cols: NR.min(nc - jr),
+                                accumulate: pc > 0,
+                            };
+                            store(&acc, &c, tile);
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The block size for `len`, at most `max`, that splits it into equal blocks (rounded up to
+/// a multiple of `unit`).
+fn balanced(len: usize, max: usize, unit: usize) -> usize {
+    let blocks = len.div_ceil(max).max(1);
+    len.div_ceil(blocks).next_multiple_of(unit)
+}
+
+/// Copies a `depth x width` block (of B, `along_rows` = true) or a `width x depth` block (of A)
+/// into panels of `R` lines: panel `q` holds lines `q R .. q R + R` for every depth index, `R`
+/// values at a time, zero-padded past the edge, which is the order the micro-kernel reads.
+fn pack<T: Float, const R: usize>(
+    dst: &mut Vec<T>,
+    src: View<'_, T>,
+    depth: usize,
+    width: usize,
+    along_rows: bool,
+) {
+    let panels = width.div_ceil(R);
+    if dst.len() < panels * R * depth {
+        dst.resize(panels * R * depth, T::ZERO);
+    }
+    // Step through the source along the lines (`line`) and along the depth (`deep`).
+    let (line, deep) = if along_rows {
+        (src.cs, src.rs)
+    } else {
+        (src.rs, src.cs)
+    };
+    let slot = |q: usize, p: usize| q * R * depth + p * R;
+    if line == 1 {
+        // Lines are contiguous at each depth: read the source row by row, in memory order, and
+        // deal each run of R values to its panel.
+        for p in 0..depth {
+            let row = &src.data[p * deep..p * deep + width];
+            let mut runs = row.chunks_exact(R);
+            for (q, run) in runs.by_ref().enumerate() {
+                let out: &mut [T; R] = (&mut dst[slot(q, p)..slot(q, p) + R])
+                    .try_into()
+                    .expect("R");
+                *out = run.try_into().expect("R wide"); // vector moves, not a memmove call
+            }
+            let rest = runs.remainder();
+            if !rest.is_empty() {
+                let out = &mut dst[slot(panels - 1, p)..slot(panels - 1, p) + R];
+                out[..rest.len()].copy_from_slice(rest);
+                out[rest.len()..].fill(T::ZERO);
+            }
+        }
+    } else {
+        // Lines are strided: each line is contiguous along the depth, so walk the panel's lines
+        // in step, depth by depth.
+        for q in 0..panels {
+            let lines = R.min(width - q * R);
+            for p in 0..depth {
+                let out = &mut dst[slot(q, p)..slot(q, p) + R];
+                let base = q * R * line + p * deep;
+                for (l, o) in out[..lines].iter_mut().enumerate() {
+                    *o = src.data[base + l * line];
+                }
+                out[lines..].fill(T::ZERO);
+            }
+        }
+    }
+}
+
+/// Where a register tile lands in the output, and whether it adds to earlier depth panels.
+struct Tile {
+    row: usize,
+    col: usize,
+    rows: usize,
+    cols: usize,
+    accumulate: bool,
+}
+
+/// One `MR x NR` tile of `A_panel B_panel` over `kc` depth steps, accumulated in registers.
+/// Kept out of line: inlined into the blocking loops, its accumulators spill to the stack.
+#[inline(never)]
+fn micro_kernel<T: Float, const NR: usize>(kc: usize, a: &[T], b: &[T]) -> [[T; NR]; MR] {
+    let mut acc = [[T::ZERO; NR]; MR];
+    let (a, b) = (&a[..kc * MR], &b[..kc * NR]);
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        // Fixed-size views: the loops below unroll completely, with no bounds checks.
+        let ap: &[T; MR] = ap.try_into().expect("chunks of MR");
+        let bp: &[T; NR] = bp.try_into().expect("chunks of NR");
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i][j] = ap[i].mul_add(bp[j], acc[i][j]);
+            }
+        }
+    }
+    acc
+}
+
+/// Writes (or adds) a register tile into its place in `c`, cut to the matrix edge.
+#[inline]
+fn store<T: Float, const NR: usize>(acc: &[[T; NR]; MR], c: &Out<'_, T>, tile: Tile) {
+    for (i, t) in acc.iter().take(tile.rows).enumerate() {
+        // SAFETY: this thread owns columns col..col + cols (see `parallel_columns`) and holds
+        // no other row slice.
+        let dst = unsafe { c.row(tile.row + i, tile.col, tile.cols) };
+        if tile.accumulate {
+            for (d, &v) in dst.iter_mut().zip(t) {
+                *d += v;
+            }
+        } else if let Ok(full) = <&mut [T; NR]>::try_from(&mut *dst) {
+            *full = *t; // a full row: vector moves, not a call into memmove
+        } else {
+            dst.copy_from_slice(&t[..tile.cols]);
+        }
+    }
+}
+/// Runs `f` with this thread's two packing buffers (for A and for B).
+fn with_pack_space<T: Float>(f: impl FnOnce(&mut Vec<T>, &mut Vec<T>)) {
+    T::pool().with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let (pa, pb) = pool.pack_space();
+        f(pa, pb)
+    })
+}
+
+/// Splits the columns of `c` across the helper threads and the calling thread.
+fn parallel_columns<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: Out<'_, T>,
+) {
+    // One caller at a time hands out parts; a second thread multiplying meanwhile works alone.
+    static SPLITTING: Mutex<()> = Mutex::new(());
+    let Ok(_splitting) = SPLITTING.try_lock() else {
+        return packed(m, k, n, a, b, c);
+    };
+    let helpers = helpers();
+    // Each part is a whole number of 16-column tiles, so the split never changes a tile.
+    let parts = (helpers.len() + 1).min(n.div_ceil(16));
+    if parts < 2 {
+        return packed(m, k, n, a, b, c);
+    }
+    let width = n.div_ceil(parts).next_multiple_of(16);
+    // Part `q` computes columns q * width .. (q + 1) * width: every element of `c` is written
+    // by exactly one thread.
+    let run = move |part: usize| {
+        let j0 = part * width;
+        if j0 < n {
+            let out = c.starting_at_column(j0);
+            packed(m, k, width.min(n - j0), a, b.at(0, j0), out);
+        }
+    };
+    let job: &(dyn Fn(usize) + Sync) = &run;
+    // SAFETY: the job borrows `a`, `b` and `c`. Helpers run it only between `start` and
+    // `finish`, and `Finish` below waits for every started helper before this frame ends, even
+    // while unwinding, so the borrows outlive every use.
+    let job: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(job) };
+    let started = &helpers[..parts - 1];
+    let finish = Finish(started);
+    for (h, helper) in started.iter().enumerate() {
+        helper.start(job, h + 1);
+    }
+    run(0);
+    let all_ok = finish.wait();
+    assert!(all_ok, "gemm: a helper thread panicked");
+}
+
+/// Waits for the started helpers: explicitly with `wait`, or on drop if the caller unwinds.
+struct Finish<'a>(&'a [&'static Helper]);
+
+impl Finish<'_> {
+    fn wait(self) -> bool {
+        let ok = self.0.iter().fold(true, |ok, h| h.finish() & ok);
+        std::mem::forget(self);
+        ok
+    }
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        for h in self.0 {
+            h.finish();
+        }
+    }
+}
+
+/// A long-lived thread that runs one part of a product at a time.
+struct Helper {
+    state: Mutex<HelperState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct HelperState {
+    job: Option<(&'static (dyn Fn(usize) + Sync), usize)>,
+    /// Set when the job finished: `Some(true)` on success, `Some(false)` if it panicked.
+    done: Option<bool>,
+}
+
+impl Helper {
+    fn start(&self, job: &'static (dyn Fn(usize) + Sync), part: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.job = Some((job, part));
+        s.done = None;
+        self.changed.notify_all();
+    }
+
+    /// Waits for the current job; false if it panicked.
+    fn finish(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while s.done.is_none() {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.done.take().unwrap_or(false)
+    }
+
+    fn serve(&self) {
+        loop {
+            let (job, part) = {
+                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                loop {
+                    if let Some(j) = s.job.take() {
+                        break j;
+                    }
+                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            let ok = catch_unwind(AssertUnwindSafe(|| job(part))).is_ok();
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.done = Some(ok);
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// The helper threads, started on first use: one fewer than the available cores (at most 7),
+/// or `LOSSGRAPH_THREADS - 1` when that variable is set (`LOSSGRAPH_THREADS=1`: no helpers).
+fn helpers() -> &'static [&'static Helper] {
+    static HELPERS: OnceLock<Vec<&'static Helper>> = OnceLock::new();
+    HELPERS.get_or_init(|| {
+        let threads = std::env::var("LOSSGRAPH_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, 8);
+        (1..threads)
+            .filter_map(|i| {
+                // Helpers live as long as the process, like the threads that serve them.
+                let helper: &'static Helper = Box::leak(Box::new(Helper {
+                    state: Mutex::new(HelperState::default()),
+                    changed: Condvar::new(),
+                }));
+                std::thread::Builder::new()
+                    .name(format!("lossgraph-gemm-{i}"))
+                    .spawn(move || helper.serve())
+                    .ok()
+                    .map(|_| helper)
+            })
+            .collect()
+    })
 }
 
 /// `y += s x`.
 #[inline]
 fn axpy<T: Float>(s: T, x: &[T], y: &mut [T]) {
     for (y, &x) in y.iter_mut().zip(x) {
-        *y += s * x;
+        *y = s.mul_add(x, *y);
     }
 }
 
@@ -115,7 +510,7 @@ fn dot<T: Float>(x: &[T], y: &[T]) -> T {
         .sum();
     for (a, b) in xc.zip(yc) {
         for l in 0..LANES {
-            acc[l] += a[l] * b[l];
+            acc[l] = a[l].mul_add(b[l], acc[l]);
         }
     }
     acc.iter().copied().sum::<T>() + tail

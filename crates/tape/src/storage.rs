@@ -19,13 +19,23 @@ const MAX_PER_BUCKET: usize = 64;
 #[doc(hidden)]
 pub struct Pool<T> {
     buckets: Vec<Vec<Arc<Vec<T>>>>,
+    /// Scratch for the matrix product's packed panels of A and B: kept across calls.
+    packed_a: Vec<T>,
+    packed_b: Vec<T>,
 }
 
 impl<T: Float> Pool<T> {
     pub(crate) const fn new() -> Self {
         Pool {
             buckets: Vec::new(),
+            packed_a: Vec::new(),
+            packed_b: Vec::new(),
         }
+    }
+
+    /// This thread's two packing buffers, for the matrix product.
+    pub(crate) fn pack_space(&mut self) -> (&mut Vec<T>, &mut Vec<T>) {
+        (&mut self.packed_a, &mut self.packed_b)
     }
 
     /// A uniquely owned, empty buffer with capacity for at least `len` elements.
@@ -74,6 +84,8 @@ pub fn clear_pool<T: Float>() {
     let _ = T::pool().try_with(|p| {
         if let Ok(mut p) = p.try_borrow_mut() {
             p.buckets.clear();
+            p.packed_a = Vec::new();
+            p.packed_b = Vec::new();
         }
     });
 }
