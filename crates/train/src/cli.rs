@@ -14,6 +14,7 @@
 //! ```
 
 use std::fmt::Display;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Parsed command-line flags, consumed one by one by [`Args::value`] and [`Args::optional`].
@@ -88,6 +89,24 @@ impl Args {
         Ok(self.take(flag, meta)?.unwrap_or(default))
     }
 
+    /// The examples' output folder: `--out DIR`, or `default` when the flag is absent.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use train::cli::Args;
+    /// let mut args = Args::parse("demo", "A demo.", ["--out".to_string(), "figs".to_string()]);
+    /// assert_eq!(args.out_dir(Path::new("target/examples-out")).unwrap(), Path::new("figs"));
+    /// ```
+    pub fn out_dir(&mut self, default: &Path) -> Result<PathBuf, String> {
+        let dir: String = self.value(
+            "--out",
+            "DIR",
+            default.display().to_string(),
+            "folder for the SVGs",
+        )?;
+        Ok(dir.into())
+    }
+
     /// The value of `flag` parsed as `T`, or `None` when the flag is absent.
     pub fn optional<T: FromStr>(
         &mut self,
@@ -100,6 +119,33 @@ impl Args {
     {
         self.help_lines.push(help_line(flag, meta, help));
         self.take(flag, meta)
+    }
+
+    /// Whether the switch `flag` (a flag that takes no value, like `--minimax`) was given.
+    ///
+    /// ```
+    /// use train::cli::Args;
+    /// let mut args = Args::parse("demo", "A demo.", ["--minimax".to_string()]);
+    /// assert!(args.switch("--minimax", "use the minimax loss").unwrap());
+    /// assert!(!args.switch("--verbose", "say more").unwrap());
+    /// let mut args = Args::parse("demo", "A demo.", ["--minimax=yes".to_string()]);
+    /// assert!(args.switch("--minimax", "use the minimax loss").is_err());
+    /// ```
+    pub fn switch(&mut self, flag: &str, help: &str) -> Result<bool, String> {
+        self.help_lines.push(help_line(flag, "", help));
+        let mut found = self.given.iter_mut().filter(|(f, _, _)| f == flag);
+        let Some((_, value, used)) = found.next() else {
+            return Ok(false);
+        };
+        *used = true;
+        let value = value.clone();
+        if found.next().is_some() {
+            return Err(format!("{flag} is given more than once"));
+        }
+        match value {
+            None => Ok(true),
+            Some(value) => Err(format!("{flag} takes no value, got '{value}'")),
+        }
     }
 
     fn take<T: FromStr>(&mut self, flag: &str, meta: &str) -> Result<Option<T>, String>

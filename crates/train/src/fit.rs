@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
 use tape::Tape;
 
-use crate::data::{BatchLoader, Dataset};
+use crate::data::{Batch, BatchLoader, Dataset};
 use crate::layers::Module;
 use crate::loss::{count_correct, softmax_cross_entropy};
 use crate::optim::Optimizer;
@@ -165,22 +165,20 @@ pub fn fit<M: Module, O: Optimizer>(
         loader.shuffle(train.len(), rng);
         let (mut loss_sum, mut correct, mut seen, mut steps) = (0.0, 0, 0, 0);
         while let Some(batch) = loader.next_batch(train) {
-            let (inputs, labels) = (batch.inputs, batch.labels);
-            let mut batch_correct = 0;
-            let loss = store.compute_grads(&mut tape, |p| {
-                let logits = model.forward(p, p.tape().constant(inputs.clone()));
-                batch_correct = count_correct(&logits.value(), labels);
-                softmax_cross_entropy(logits, labels)
-            });
-            if let Some(max_norm) = config.clip_grad_norm {
-                store.clip_grad_norm(max_norm);
-            }
-            optimizer.step(store);
-            loss_sum += loss as f64 * labels.len() as f64;
+            let rows = batch.labels.len();
+            let (loss, batch_correct) = train_step(
+                model,
+                store,
+                optimizer,
+                &mut tape,
+                &batch,
+                config.clip_grad_norm,
+            );
+            loss_sum += loss * rows as f64;
             correct += batch_correct;
-            seen += labels.len();
+            seen += rows;
             steps += 1;
-            bar.inc(labels.len() as u64);
+            bar.inc(rows as u64);
             // Formatting the message allocates; a few updates a second are plenty.
             if steps % 25 == 0 && !bar.is_hidden() {
                 let rate = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
@@ -221,6 +219,32 @@ pub fn fit<M: Module, O: Optimizer>(
         }
     }
     Ok(history)
+}
+
+/// One training step of a classifier, as `fit` runs it: forward, mean softmax cross-entropy,
+/// backward, optional gradient clipping by global norm, one optimiser step. Returns the batch's
+/// loss and how many of its rows were classified correctly. After the first few steps it
+/// allocates nothing (the tape, the tensors and the optimiser reuse their memory).
+pub fn train_step<M: Module, O: Optimizer>(
+    model: &M,
+    store: &mut ParamStore,
+    optimizer: &mut O,
+    tape: &mut Tape<f32>,
+    batch: &Batch<'_>,
+    clip_grad_norm: Option<f64>,
+) -> (f64, usize) {
+    let (inputs, labels) = (batch.inputs, batch.labels);
+    let mut correct = 0;
+    let loss = store.compute_grads(tape, |p| {
+        let logits = model.forward(p, p.tape().constant(inputs.clone()));
+        correct = count_correct(&logits.value(), labels);
+        softmax_cross_entropy(logits, labels)
+    });
+    if let Some(max_norm) = clip_grad_norm {
+        store.clip_grad_norm(max_norm);
+    }
+    optimizer.step(store);
+    (f64::from(loss), correct)
 }
 
 /// The epoch's progress bar: samples done, throughput, running loss; hidden when disabled.

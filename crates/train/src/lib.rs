@@ -30,7 +30,9 @@
 //!
 //! Modules: [`params`] (the store and the step lifecycle), [`layers`] and [`init`],
 //! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop),
-//! [`checkpoint`] (safetensors), [`plot`] (SVG curves) and [`cli`] (flags for examples).
+//! [`linalg`] (small eigensolvers for checking results),
+//! [`checkpoint`] (safetensors), [`plot`] (SVG curves and figures) and [`cli`] (flags for
+//! examples).
 
 pub mod checkpoint;
 pub mod cli;
@@ -38,6 +40,7 @@ pub mod data;
 pub mod fit;
 pub mod init;
 pub mod layers;
+pub mod linalg;
 pub mod loss;
 pub mod optim;
 pub mod params;
@@ -45,7 +48,7 @@ pub mod plot;
 
 pub use checkpoint::CheckpointError;
 pub use data::{Batch, BatchLoader, DataError, Dataset, idx, mnist, synth};
-pub use fit::{EpochMetrics, FitConfig, History, evaluate, fit};
+pub use fit::{EpochMetrics, FitConfig, History, evaluate, fit, train_step};
 pub use init::Init;
 pub use layers::{Activation, Linear, Mlp, Module};
 pub use loss::{count_correct, softmax_cross_entropy};

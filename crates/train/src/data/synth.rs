@@ -239,19 +239,64 @@ impl GaussianMixture {
 pub struct SwissRoll {
     /// The points `[n, 3]`: `(t cos t, h, t sin t)` plus noise.
     pub points: Tensor<f32>,
-    /// The sheet coordinates `[n, 2]`: `(t, h)`, what a manifold learner (Isomap) should
-    /// recover up to rotation and scale.
+    /// The sheet coordinates `[n, 2]`: `(t, h)`, the spiral's angle and the height. The sheet's
+    /// isometric (distance-preserving) coordinates, which a manifold learner such as Isomap
+    /// recovers up to rotation, are `(SwissRoll::arc_length(t), h)`; `t` is a monotone
+    /// function of them.
     pub unrolled: Tensor<f32>,
 }
 
-/// `n` points of the Swiss roll with `t ~ U(1.5 pi, 4.5 pi)` along the spiral, `h ~ U(0, 21)`
-/// across it and Gaussian noise of standard deviation `noise` on each coordinate.
+impl SwissRoll {
+    /// The range of the angle `t`: one and a half turns, from `1.5 pi` to `4.5 pi`.
+    pub const T_RANGE: (f64, f64) = (1.5 * std::f64::consts::PI, 4.5 * std::f64::consts::PI);
+    /// The range of the height `h`.
+    pub const HEIGHT: f64 = 21.0;
+
+    /// The distance along the spiral `(t cos t, t sin t)` from its centre (`t = 0`) to angle
+    /// `t`: `s(t) = int_0^t sqrt(1 + u^2) du = (t sqrt(1 + t^2) + asinh t) / 2`, since the
+    /// spiral's speed is `|d/dt (t cos t, t sin t)| = sqrt(1 + t^2)`.
+    pub fn arc_length(t: f64) -> f64 {
+        0.5 * (t * (1.0 + t * t).sqrt() + t.asinh())
+    }
+
+    /// The angle `t >= 0` at which the spiral's arc length is `s`: the inverse of
+    /// [`arc_length`](Self::arc_length), by Newton's method from `sqrt(2 s)` (exact for large
+    /// `t`, where `s ~ t^2 / 2`).
+    pub fn angle_at_arc_length(s: f64) -> f64 {
+        // `s(t) > t^2 / 2`, so the start lies above the root, and `s` is convex: Newton's
+        // steps then descend monotonically onto the root (on the roll's range, within 4 steps
+        // to f64 precision).
+        let mut t = (2.0 * s.max(0.0)).sqrt();
+        for _ in 0..50 {
+            let step = (Self::arc_length(t) - s) / (1.0 + t * t).sqrt();
+            t -= step;
+            if step.abs() <= 1e-15 * t.max(1.0) {
+                break;
+            }
+        }
+        t
+    }
+}
+
+/// `n` points of the Swiss roll, uniform in area on the sheet: the angle `t` in `[1.5 pi, 4.5
+/// pi]` with density proportional to the spiral's speed `sqrt(1 + t^2)` (so uniform in the arc
+/// length `s(t)`, see [`SwissRoll::arc_length`]), the height `h ~ U(0, 21)`, and Gaussian noise
+/// of standard deviation `noise` on each coordinate.
+///
+/// Sampling `t` uniformly instead (as some texts do) would leave the outer turn three times
+/// sparser than the inner one (`sqrt(1 + t^2)` grows from 4.8 to 14.2), and a nearest-neighbour
+/// graph there reaches across to the turn underneath. `t` is drawn by inverting the arc length:
+/// `s ~ U(s(1.5 pi), s(4.5 pi))`, `t = s^-1(s)`.
 pub fn swiss_roll(n: usize, noise: f32, rng: &mut impl Rng) -> SwissRoll {
+    let (t_min, t_max) = SwissRoll::T_RANGE;
+    let (s_min, s_max) = (SwissRoll::arc_length(t_min), SwissRoll::arc_length(t_max));
     let mut points = Vec::with_capacity(n * 3);
     let mut unrolled = Vec::with_capacity(n * 2);
     for _ in 0..n {
-        let t = 1.5 * PI * (1.0 + 2.0 * rng.random::<f32>());
-        let h = 21.0 * rng.random::<f32>();
+        let s = s_min + (s_max - s_min) * rng.random::<f64>();
+        // Rounding can put t a hair outside its range; clamp so the documented range holds.
+        let t = SwissRoll::angle_at_arc_length(s).clamp(t_min, t_max) as f32;
+        let h = SwissRoll::HEIGHT as f32 * rng.random::<f32>();
         points.extend([
             t * t.cos() + noise * gauss(rng),
             h + noise * gauss(rng),
