@@ -85,5 +85,17 @@ fn run() -> Result<(), String> {
     }
     let accuracy = history.last().map_or(f64::NAN, |m| m.val_accuracy);
     println!("validation accuracy: {accuracy:.3}");
+    // `fit` times each epoch with its validation pass; subtracting one steady-state pass per
+    // epoch leaves the training time that benches/compare/run.sh compares across engines.
+    let validation_seconds = (0..3)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            train::evaluate(&model, &store, &data.validation, config.batch_size.max(256));
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    let epoch_seconds: f64 = history.epochs.iter().map(|m| m.seconds).sum();
+    let training_seconds = epoch_seconds - history.epochs.len() as f64 * validation_seconds;
+    println!("training time: {training_seconds:.3} s");
     Ok(())
 }

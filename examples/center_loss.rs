@@ -1,0 +1,302 @@
+//! Center loss makes 2-D digit features compact (catalogue M3, with C6 as the baseline).
+//!
+//! ```text
+//! cargo run --release --example center_loss
+//! ```
+//!
+//! An MLP maps MNIST-style digits to 2-D features and a linear layer classifies the features.
+//! The same network, from the same initialisation, is trained twice: with softmax
+//! cross-entropy alone (`softmax_cross_entropy`, C6), and with the center loss `L_softmax +
+//! (lambda/2) sum_i ||x_i - c_{y_i}||^2` (`center_loss`, M3), whose class centres `c_j` move by
+//! the paper's rule (`update_centers`, rate alpha) after each step. On held-out digits, the
+//! result compares how compact the classes are: the mean distance of a feature to its class
+//! mean, over the mean distance between class means (lower is more compact).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use losses::Reduction;
+use losses::classification::softmax_cross_entropy;
+use losses::multitask::{center_loss, update_centers};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tape::{Tape, Tensor};
+use train::cli::Args;
+use train::plot::{self, Scatter};
+use train::{
+    Activation, Adam, BatchLoader, Dataset, Init, Linear, Mlp, Module, Optimizer, ParamStore,
+    count_correct, synth,
+};
+
+/// The settings of one run; `Config::default()` is the run without arguments.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Training digits.
+    pub train: usize,
+    /// Held-out digits the compactness is measured on.
+    pub test: usize,
+    /// Passes over the training digits (per model).
+    pub epochs: usize,
+    /// Digits per step.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Weight `lambda` of the center term.
+    pub lambda: f64,
+    /// Rate `alpha` of the centre update.
+    pub alpha: f64,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Where the SVG goes.
+    pub out: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            train: 6000,
+            test: 2000,
+            epochs: 20,
+            batch_size: 128,
+            lr: 1e-3,
+            lambda: 0.1,
+            alpha: 0.5,
+            seed: 0,
+            out: PathBuf::from("target/examples-out"),
+        }
+    }
+}
+
+/// What one trained model measured on the held-out digits.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    /// Mean distance of a feature to the mean feature of its class.
+    pub intra: f64,
+    /// Mean distance between the class means (over all pairs of classes).
+    pub inter: f64,
+    /// `intra / inter`: lower means tighter, better separated classes.
+    pub ratio: f64,
+    /// Classification accuracy.
+    pub accuracy: f64,
+}
+
+/// What a run measured: the softmax-only model and the center-loss model.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Trained with softmax cross-entropy alone.
+    pub softmax: Measured,
+    /// Trained with softmax cross-entropy plus the center loss.
+    pub center: Measured,
+}
+
+/// A digit embedder with a linear classifier on top of its 2-D features.
+struct Net {
+    embed: Mlp,
+    classify: Linear,
+}
+
+impl Net {
+    fn new(store: &mut ParamStore, rng: &mut StdRng) -> Self {
+        Net {
+            embed: Mlp::new(store, "embed", &[784, 256, 64, 2], Activation::Relu, rng),
+            classify: Linear::new(store, "classify", 2, 10, Init::XavierUniform, rng),
+        }
+    }
+}
+
+/// The mean distance of each feature to its class mean, and between class means.
+fn compactness(features: &Tensor<f32>, labels: &[usize], classes: usize) -> (f64, f64) {
+    let rows: Vec<(f64, f64)> = plot::points(features);
+    let mut means = vec![(0.0, 0.0, 0usize); classes];
+    for (&(x, y), &c) in rows.iter().zip(labels) {
+        means[c] = (means[c].0 + x, means[c].1 + y, means[c].2 + 1);
+    }
+    let means: Vec<(f64, f64)> = means
+        .iter()
+        .map(|&(x, y, n)| (x / n.max(1) as f64, y / n.max(1) as f64))
+        .collect();
+    let distance = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
+    let intra = rows
+        .iter()
+        .zip(labels)
+        .map(|(&p, &c)| distance(p, means[c]))
+        .sum::<f64>()
+        / rows.len() as f64;
+    let pairs: Vec<f64> = (0..classes)
+        .flat_map(|j| (j + 1..classes).map(move |k| (j, k)))
+        .map(|(j, k)| distance(means[j], means[k]))
+        .collect();
+    let inter = pairs.iter().sum::<f64>() / pairs.len() as f64;
+    (intra, inter)
+}
+
+/// Trains one model (with the center loss when `lambda > 0`) and returns its test features
+/// and measurements.
+fn train_one(
+    config: &Config,
+    lambda: f64,
+    train: &Dataset,
+    test: &Dataset,
+) -> (Tensor<f32>, Measured) {
+    // The same seed for both models: the same initial weights and batch order.
+    let mut rng = StdRng::seed_from_u64(config.seed + 1);
+    let mut store = ParamStore::new();
+    let net = Net::new(&mut store, &mut rng);
+    let mut centers = Tensor::<f32>::zeros([10, 2]);
+    let mut optimizer = Adam::new(config.lr);
+    let mut loader = BatchLoader::new(config.batch_size);
+    let mut tape = Tape::new();
+    for epoch in 1..=config.epochs {
+        loader.shuffle(train.len(), &mut rng);
+        let (mut loss_sum, mut batches) = (0.0, 0);
+        while let Some(batch) = loader.next_batch(train) {
+            let mut features = None;
+            let loss = store.compute_grads(&mut tape, |p| {
+                let x = net
+                    .embed
+                    .forward(p, p.tape().constant(batch.inputs.clone()));
+                let logits = net.classify.forward(p, x);
+                features = Some(x.value());
+                if lambda > 0.0 {
+                    let c = p.tape().constant(centers.clone());
+                    center_loss(x, logits, batch.labels, c, lambda, Reduction::Mean)
+                } else {
+                    softmax_cross_entropy(logits, batch.labels, Reduction::Mean)
+                }
+            });
+            optimizer.step(&mut store);
+            if lambda > 0.0 {
+                let features = features.expect("the loss closure ran");
+                update_centers(&mut centers, &features, batch.labels, config.alpha);
+            }
+            loss_sum += f64::from(loss);
+            batches += 1;
+        }
+        if epoch % 2 == 0 || epoch == config.epochs {
+            println!("  epoch {epoch:2}  loss {:.4}", loss_sum / batches as f64);
+        }
+    }
+
+    let (features, logits) = {
+        let p = store.bind_frozen(&tape);
+        let x = net.embed.forward(&p, tape.constant(test.inputs.clone()));
+        (x.value(), net.classify.forward(&p, x).value())
+    };
+    tape.reset();
+    let accuracy = count_correct(&logits, &test.labels) as f64 / test.len() as f64;
+    let (intra, inter) = compactness(&features, &test.labels, 10);
+    let measured = Measured {
+        intra,
+        inter,
+        ratio: intra / inter,
+        accuracy,
+    };
+    (features, measured)
+}
+
+/// Trains both models, measures them and draws their features.
+pub fn run(config: &Config) -> Result<Report, String> {
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let train = synth::digits(config.train, &mut rng);
+    let test = synth::digits(config.test, &mut rng);
+    println!(
+        "{} training and {} held-out MNIST-style digits; MLP 784-256-64-2 (ReLU) + linear \
+         2-10, Adam lr {}, batch {}, {} epochs",
+        config.train, config.test, config.lr, config.batch_size, config.epochs
+    );
+    println!("softmax cross-entropy alone:");
+    let (softmax_features, softmax) = train_one(config, 0.0, &train, &test);
+    println!(
+        "softmax + center loss (lambda {}, alpha {}):",
+        config.lambda, config.alpha
+    );
+    let (center_features, center) = train_one(config, config.lambda, &train, &test);
+
+    // At most 1,000 points per panel keep the SVG small.
+    let shown = config.test.min(1000);
+    let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let panel = |title: String, features: &Tensor<f32>| {
+        Scatter::new(title, plot::points(features)[..shown].to_vec())
+            .classes(&test.labels[..shown])
+            .legend(&digits)
+    };
+    plot::scatter(
+        config.out.join("center_loss_features.svg"),
+        &[
+            panel(
+                format!("softmax only: intra/inter {:.3}", softmax.ratio),
+                &softmax_features,
+            ),
+            panel(
+                format!("softmax + center loss: intra/inter {:.3}", center.ratio),
+                &center_features,
+            ),
+        ],
+    )?;
+    Ok(Report { softmax, center })
+}
+
+/// Reads the flags; `None` when `--help` was asked for.
+fn parse_flags() -> Result<Option<Config>, String> {
+    let mut args = Args::from_env(
+        "center_loss",
+        "2-D digit features trained with softmax alone vs softmax + center loss (M3, C6).",
+    );
+    let d = Config::default();
+    let config = Config {
+        train: args.value("--train", "N", d.train, "training digits")?,
+        test: args.value("--test", "N", d.test, "held-out digits")?,
+        epochs: args.value("--epochs", "N", d.epochs, "passes over the training digits")?,
+        batch_size: args.value("--batch-size", "N", d.batch_size, "digits per step")?,
+        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
+        lambda: args.value("--lambda", "W", d.lambda, "weight of the center term")?,
+        alpha: args.value("--alpha", "RATE", d.alpha, "rate of the centre update")?,
+        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
+        out: args.out_dir(&d.out)?,
+    };
+    if !args.finish()? {
+        return Ok(None);
+    }
+    if config.train == 0 || config.test < 10 || config.epochs == 0 || config.batch_size == 0 {
+        return Err(
+            "--train, --epochs, --batch-size must be at least 1, --test at least 10".into(),
+        );
+    }
+    if config.lambda <= 0.0 {
+        return Err(format!("--lambda must be positive, got {}", config.lambda));
+    }
+    Ok(Some(config))
+}
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let result = parse_flags().and_then(|config| {
+        let Some(config) = config else { return Ok(()) };
+        let report = run(&config)?;
+        for (name, m) in [
+            ("softmax only", &report.softmax),
+            ("softmax + center", &report.center),
+        ] {
+            println!(
+                "{name:17} test accuracy {:.3}  intra {:.3}  inter {:.3}",
+                m.accuracy, m.intra, m.inter
+            );
+        }
+        println!("wrote center_loss_features.svg to {}", config.out.display());
+        println!(
+            "intra/inter distance ratio: softmax only {:.3}, softmax + center loss {:.3} ({:.1} s)",
+            report.softmax.ratio,
+            report.center.ratio,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

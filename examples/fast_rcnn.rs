@@ -1,0 +1,471 @@
+//! Fast R-CNN's multi-task loss on a toy detection task (catalogue M1, with R3 inside it).
+//!
+//! ```text
+//! cargo run --release --example fast_rcnn
+//! ```
+//!
+//! Each built-in image holds one rectangle, ellipse or triangle. Every image gives two regions
+//! of interest (RoIs): a proposal jittered around the object (intersection over union >= 0.5,
+//! labelled with the shape's class) and a background crop (IoU in [0.1, 0.5), class 0), as the
+//! Fast R-CNN paper samples them. Each RoI, with some context around it, is resampled to 16 x
+//! 16 pixels (what RoI pooling does to a feature map) and fed to a small network with two
+//! heads: class scores over the 4 classes and 4 box offsets per class. The loss is `L_cls + lambda [u >= 1] L_loc`
+//! (`losses::multitask::fast_rcnn`), `L_loc` the smooth L1 (R3) between the true class's
+//! offsets and the encoded true box (`encode_boxes`, scaled by Fast R-CNN's target standard
+//! deviations). On held-out images the result is the classification accuracy over all RoIs and
+//! the mean IoU between the true boxes and the boxes decoded (`decode_boxes`) from the
+//! object proposals.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use losses::Reduction;
+use losses::multitask::{decode_boxes, encode_boxes, fast_rcnn};
+use rand::rngs::StdRng;
+use rand::{Rng, RngExt, SeedableRng};
+use tape::{Tape, Tensor, Var};
+use train::cli::Args;
+use train::plot::{self, PREDICTION, TRUTH, Tile};
+use train::synth::{self, BOX_CLASSES, BoxScenes, iou};
+use train::{
+    Activation, Adam, BatchLoader, Dataset, Init, Linear, Mlp, Module, Optimizer, ParamStore,
+    Params,
+};
+
+/// The settings of one run; `Config::default()` is the run without arguments.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Training images (two RoIs each).
+    pub train_images: usize,
+    /// Held-out images (two RoIs each).
+    pub test_images: usize,
+    /// Side of the images in pixels.
+    pub image_size: usize,
+    /// Passes over the training RoIs.
+    pub epochs: usize,
+    /// RoIs per step.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Weight `lambda` of the localisation term.
+    pub lambda: f64,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Where the SVG goes.
+    pub out: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            train_images: 4000,
+            test_images: 1000,
+            image_size: 32,
+            epochs: 15,
+            batch_size: 128,
+            lr: 1e-3,
+            lambda: 1.0,
+            seed: 0,
+            out: PathBuf::from("target/examples-out"),
+        }
+    }
+}
+
+/// What a run measured on the held-out images.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Fraction of held-out RoIs (objects and background) classified correctly.
+    pub accuracy: f64,
+    /// Mean IoU between each held-out object's true box and the box decoded from its
+    /// proposal with the offsets of the object's class.
+    pub mean_iou: f64,
+    /// Mean IoU between the true boxes and the proposals themselves, before regression.
+    pub proposal_iou: f64,
+}
+
+/// Side of the resampled RoI, in pixels.
+const CROP: usize = 16;
+/// Context around a RoI: the crop spans the RoI grown by this fraction of its size per side.
+const CONTEXT: f32 = 0.25;
+/// Fast R-CNN divides the encoded targets by these (x, y, w, h) standard deviations so the
+/// four regression outputs have comparable scales.
+const TARGET_STD: [f32; 4] = [0.1, 0.1, 0.2, 0.2];
+
+/// An `(x, y, w, h)` box with `(x, y)` the top-left corner, as the generator gives them.
+type Box4 = [f32; 4];
+
+/// The regions of interest of a set of images.
+struct Rois {
+    /// Resampled RoIs `[n, CROP * CROP]`, with their class labels (0 = background).
+    crops: Dataset,
+    /// Each RoI's proposal box.
+    proposals: Vec<Box4>,
+    /// The true box of each RoI's image.
+    truth: Vec<Box4>,
+    /// Regression targets `[n, 4]` (zeros for background RoIs, which have none).
+    targets: Tensor<f32>,
+    /// The image each RoI comes from.
+    image: Vec<usize>,
+}
+
+/// Converts a top-left box to the centre form `encode_boxes` and `decode_boxes` use, and back.
+fn to_centre(b: Box4) -> Box4 {
+    [b[0] + b[2] / 2.0, b[1] + b[3] / 2.0, b[2], b[3]]
+}
+
+fn from_centre(b: Box4) -> Box4 {
+    [b[0] - b[2] / 2.0, b[1] - b[3] / 2.0, b[2], b[3]]
+}
+
+/// A proposal around `truth`: its centre shifted by up to 20% of the size and its sides
+/// scaled by 0.75-1.33, redrawn until it overlaps the object with IoU >= 0.5.
+fn jittered_proposal(truth: Box4, rng: &mut impl Rng) -> Box4 {
+    let [cx, cy, w, h] = to_centre(truth);
+    loop {
+        let (sw, sh) = (
+            rng.random_range(-0.29f32..0.29).exp(),
+            rng.random_range(-0.29f32..0.29).exp(),
+        );
+        let proposal = from_centre([
+            cx + w * rng.random_range(-0.2f32..0.2),
+            cy + h * rng.random_range(-0.2f32..0.2),
+            w * sw,
+            h * sh,
+        ]);
+        if iou(proposal, truth) >= 0.5 {
+            return proposal;
+        }
+    }
+}
+
+/// A background RoI as Fast R-CNN samples them: a crop that overlaps the object with IoU in
+/// `[0.1, 0.5)`, so the classifier must learn where an object ends, not just find ink.
+fn background_crop(truth: Box4, rng: &mut impl Rng) -> Box4 {
+    let [cx, cy, w, h] = to_centre(truth);
+    loop {
+        let crop = from_centre([
+            cx + w * rng.random_range(-1.0f32..1.0),
+            cy + h * rng.random_range(-1.0f32..1.0),
+            w * rng.random_range(-0.7f32..0.7).exp(),
+            h * rng.random_range(-0.7f32..0.7).exp(),
+        ]);
+        if (0.1..0.5).contains(&iou(crop, truth)) {
+            return crop;
+        }
+    }
+}
+
+/// Resamples `region` of a `side x side` image to `CROP x CROP` pixels by bilinear
+/// interpolation (zero outside the image).
+fn resample(image: &[f32], side: usize, region: Box4, out: &mut [f32]) {
+    let pixel = |x: isize, y: isize| {
+        if x < 0 || y < 0 || x >= side as isize || y >= side as isize {
+            0.0
+        } else {
+            image[y as usize * side + x as usize]
+        }
+    };
+    for (k, o) in out.iter_mut().enumerate() {
+        // The sample point in pixel-centre coordinates (pixel i covers [i, i + 1)).
+        let sx = region[0] + ((k % CROP) as f32 + 0.5) / CROP as f32 * region[2] - 0.5;
+        let sy = region[1] + ((k / CROP) as f32 + 0.5) / CROP as f32 * region[3] - 0.5;
+        let (x0, y0) = (sx.floor(), sy.floor());
+        let (fx, fy) = (sx - x0, sy - y0);
+        let (x0, y0) = (x0 as isize, y0 as isize);
+        *o = (1.0 - fy) * ((1.0 - fx) * pixel(x0, y0) + fx * pixel(x0 + 1, y0))
+            + fy * ((1.0 - fx) * pixel(x0, y0 + 1) + fx * pixel(x0 + 1, y0 + 1));
+    }
+}
+
+/// Two RoIs per image (its object proposal, then a background crop), resampled with context.
+fn make_rois(scenes: &BoxScenes, side: usize, rng: &mut impl Rng) -> Result<Rois, String> {
+    let n = scenes.labels.len();
+    let mut crops = vec![0.0f32; 2 * n * CROP * CROP];
+    let (mut proposals, mut truth, mut labels, mut image) = (vec![], vec![], vec![], vec![]);
+    for i in 0..n {
+        let b = &scenes.boxes.data()[4 * i..4 * i + 4];
+        let t = [b[0], b[1], b[2], b[3]];
+        let rois = [
+            (jittered_proposal(t, rng), scenes.labels[i]),
+            (background_crop(t, rng), 0),
+        ];
+        for (roi, label) in rois {
+            proposals.push(roi);
+            truth.push(t);
+            labels.push(label);
+            image.push(i);
+        }
+    }
+    let pixels = side * side;
+    for ((out, roi), &i) in crops
+        .chunks_exact_mut(CROP * CROP)
+        .zip(&proposals)
+        .zip(&image)
+    {
+        let grown = [
+            roi[0] - CONTEXT * roi[2],
+            roi[1] - CONTEXT * roi[3],
+            (1.0 + 2.0 * CONTEXT) * roi[2],
+            (1.0 + 2.0 * CONTEXT) * roi[3],
+        ];
+        resample(
+            &scenes.images.data()[i * pixels..(i + 1) * pixels],
+            side,
+            grown,
+            out,
+        );
+    }
+    let centred = |boxes: &[Box4]| {
+        Tensor::from_vec(
+            boxes.iter().flat_map(|&b| to_centre(b)).collect(),
+            [boxes.len(), 4],
+        )
+    };
+    let encoded =
+        encode_boxes(&centred(&proposals), &centred(&truth)).map_err(|e| e.to_string())?;
+    let targets = Tensor::from_fn([2 * n, 4], |k| {
+        let (row, col) = (k / 4, k % 4);
+        if labels[row] == 0 {
+            0.0
+        } else {
+            encoded.data()[k] / TARGET_STD[col]
+        }
+    });
+    Ok(Rois {
+        crops: Dataset::new(
+            Tensor::from_vec(crops, [2 * n, CROP * CROP]),
+            labels,
+            BOX_CLASSES.len(),
+        ),
+        proposals,
+        truth,
+        targets,
+        image,
+    })
+}
+
+/// A shared trunk with a classification head and a box-regression head.
+struct Detector {
+    trunk: Mlp,
+    classify: Linear,
+    regress: Linear,
+}
+
+impl Detector {
+    fn new(store: &mut ParamStore, rng: &mut impl Rng) -> Self {
+        let classes = BOX_CLASSES.len();
+        let widths = [CROP * CROP, 256, 128];
+        Detector {
+            trunk: Mlp::new(store, "trunk", &widths, Activation::Relu, rng),
+            classify: Linear::new(store, "cls", 128, classes, Init::XavierUniform, rng),
+            regress: Linear::new(store, "bbox", 128, 4 * classes, Init::XavierUniform, rng),
+        }
+    }
+
+    /// Class logits `[n, 4]` and per-class box offsets `[n, 16]`.
+    fn forward<'t>(&self, p: &Params<'t>, crops: Var<'t>) -> (Var<'t>, Var<'t>) {
+        let h = self.trunk.forward(p, crops).relu();
+        (self.classify.forward(p, h), self.regress.forward(p, h))
+    }
+}
+
+/// Trains the detector and measures it on held-out images.
+pub fn run(config: &Config) -> Result<Report, String> {
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let side = config.image_size;
+    let train_scenes = synth::boxes(config.train_images, side, &mut rng);
+    let test_scenes = synth::boxes(config.test_images, side, &mut rng);
+    let train = make_rois(&train_scenes, side, &mut rng)?;
+    let test = make_rois(&test_scenes, side, &mut rng)?;
+    let mut store = ParamStore::new();
+    let detector = Detector::new(&mut store, &mut rng);
+    println!(
+        "{} training and {} held-out {side}x{side} images, 2 RoIs each (object proposal, \
+         background); RoIs resampled to {CROP}x{CROP}; trunk {}-256-128 (ReLU), heads 128-4 \
+         and 128-16; Adam lr {}, batch {}, {} epochs, lambda {}",
+        config.train_images,
+        config.test_images,
+        CROP * CROP,
+        config.lr,
+        config.batch_size,
+        config.epochs,
+        config.lambda
+    );
+    let mut optimizer = Adam::new(config.lr);
+    let mut loader = BatchLoader::new(config.batch_size);
+    let mut tape = Tape::new();
+    for epoch in 1..=config.epochs {
+        loader.shuffle(train.crops.len(), &mut rng);
+        let (mut loss_sum, mut batches) = (0.0, 0);
+        while let Some(batch) = loader.next_batch(&train.crops) {
+            let targets = train.targets.index_select(0, batch.indices);
+            let loss = store.compute_grads(&mut tape, |p| {
+                let (logits, deltas) = detector.forward(p, p.tape().constant(batch.inputs.clone()));
+                let targets = p.tape().constant(targets);
+                fast_rcnn(
+                    logits,
+                    deltas,
+                    batch.labels,
+                    targets,
+                    config.lambda,
+                    Reduction::Mean,
+                )
+            });
+            optimizer.step(&mut store);
+            loss_sum += f64::from(loss);
+            batches += 1;
+        }
+        if epoch % 3 == 0 || epoch == config.epochs {
+            println!("epoch {epoch:2}  loss {:.4}", loss_sum / batches as f64);
+        }
+    }
+
+    // Held-out RoIs: classify all, decode the object proposals with their class's offsets.
+    let (logits, deltas) = {
+        let p = store.bind_frozen(&tape);
+        let (logits, deltas) = detector.forward(&p, tape.constant(test.crops.inputs.clone()));
+        (logits.value(), deltas.value())
+    };
+    tape.reset();
+    let predicted = logits.argmax(1);
+    let correct = predicted
+        .iter()
+        .zip(&test.crops.labels)
+        .filter(|(p, l)| p == l)
+        .count();
+    let accuracy = correct as f64 / predicted.len() as f64;
+    let objects: Vec<usize> = (0..test.crops.len())
+        .filter(|&r| test.crops.labels[r] > 0)
+        .collect();
+    let own_offsets: Vec<f32> = objects
+        .iter()
+        .flat_map(|&r| {
+            let u = test.crops.labels[r];
+            (0..4).map(move |c| (r, 4 * u + c, c))
+        })
+        .map(|(r, col, c)| deltas.at(&[r, col]) * TARGET_STD[c])
+        .collect();
+    let proposals: Vec<f32> = objects
+        .iter()
+        .flat_map(|&r| to_centre(test.proposals[r]))
+        .collect();
+    let decoded = decode_boxes(
+        &Tensor::from_vec(proposals, [objects.len(), 4]),
+        &Tensor::from_vec(own_offsets, [objects.len(), 4]),
+    );
+    let boxes: Vec<Box4> = decoded
+        .data()
+        .chunks_exact(4)
+        .map(|b| from_centre([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let mean = |v: Vec<f32>| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+    let mean_iou = mean(
+        objects
+            .iter()
+            .zip(&boxes)
+            .map(|(&r, &b)| iou(b, test.truth[r]))
+            .collect(),
+    );
+    let proposal_iou = mean(
+        objects
+            .iter()
+            .map(|&r| iou(test.proposals[r], test.truth[r]))
+            .collect(),
+    );
+
+    let tiles: Vec<Tile> = objects
+        .iter()
+        .zip(&boxes)
+        .take(12)
+        .map(|(&r, &b)| {
+            let i = test.image[r];
+            // Drawn without the faint background noise (below 0.1), which would only make the
+            // SVG large.
+            let pixels: Vec<f32> = test_scenes.images.data()
+                [i * side * side..(i + 1) * side * side]
+                .iter()
+                .map(|&p| if p < 0.1 { 0.0 } else { p })
+                .collect();
+            let as_f64 = |b: Box4| b.map(f64::from);
+            Tile::new(&pixels, side, side)
+                .caption(format!(
+                    "{}: IoU {:.2}",
+                    BOX_CLASSES[predicted[r]],
+                    iou(b, test.truth[r])
+                ))
+                .outline(as_f64(test.proposals[r]), plot::class_color(0))
+                .outline(as_f64(test.truth[r]), TRUTH)
+                .outline(as_f64(b), PREDICTION)
+        })
+        .collect();
+    plot::image_grid(
+        config.out.join("fast_rcnn_boxes.svg"),
+        "proposal (blue), true box (green), decoded prediction (red); caption: predicted class",
+        &tiles,
+        6,
+    )?;
+    Ok(Report {
+        accuracy,
+        mean_iou,
+        proposal_iou,
+    })
+}
+
+/// Reads the flags; `None` when `--help` was asked for.
+fn parse_flags() -> Result<Option<Config>, String> {
+    let mut args = Args::from_env(
+        "fast_rcnn",
+        "Classify and localise shapes with the Fast R-CNN multi-task loss (M1, R3).",
+    );
+    let d = Config::default();
+    let config = Config {
+        train_images: args.value("--train", "N", d.train_images, "training images")?,
+        test_images: args.value("--test", "N", d.test_images, "held-out images")?,
+        image_size: args.value("--size", "PIXELS", d.image_size, "image side")?,
+        epochs: args.value("--epochs", "N", d.epochs, "passes over the training RoIs")?,
+        batch_size: args.value("--batch-size", "N", d.batch_size, "RoIs per step")?,
+        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
+        lambda: args.value("--lambda", "W", d.lambda, "weight of the localisation term")?,
+        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
+        out: args.out_dir(&d.out)?,
+    };
+    if !args.finish()? {
+        return Ok(None);
+    }
+    if config.train_images == 0 || config.test_images == 0 || config.epochs == 0 {
+        return Err("--train, --test and --epochs must be at least 1".into());
+    }
+    if config.image_size < 16 || config.batch_size == 0 {
+        return Err("--size must be at least 16 and --batch-size at least 1".into());
+    }
+    Ok(Some(config))
+}
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let result = parse_flags().and_then(|config| {
+        let Some(config) = config else { return Ok(()) };
+        let report = run(&config)?;
+        println!(
+            "mean IoU of the proposals before regression: {:.3}",
+            report.proposal_iou
+        );
+        println!("wrote fast_rcnn_boxes.svg to {}", config.out.display());
+        println!(
+            "held-out RoIs: classification accuracy {:.3}, mean IoU of the decoded boxes {:.3} \
+             ({:.1} s)",
+            report.accuracy,
+            report.mean_iou,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
