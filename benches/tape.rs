@@ -49,7 +49,7 @@ impl Mlp {
                 h = h.relu();
             }
         }
-        let loss = -h.log_softmax(1).gather(1, labels).mean();
+        let loss = -h.log_softmax_gather(labels).mean();
         loss.backward();
         for &(w, b) in &params {
             black_box((w.grad(), b.grad()));

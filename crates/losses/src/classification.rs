@@ -291,7 +291,7 @@ pub fn softmax_cross_entropy<'t, T: Float>(
     let (n, k) = matrix_dims(op, "logits", logits);
     assert_len(op, "labels", labels.len(), n);
     assert_labels(op, labels, k);
-    let picked = logits.log_softmax(1).gather(1, labels).reshape([n]);
+    let picked = logits.log_softmax_gather(labels);
     reduction.apply(picked.neg())
 }
 

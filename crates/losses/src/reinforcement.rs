@@ -65,7 +65,7 @@ pub fn reinforce<'t, T: Float>(
     assert_len(op, "actions", actions.len(), steps);
     assert_len(op, "returns", returns.len(), steps);
     assert_labels(op, actions, action_count);
-    let log_pi = logits.log_softmax(1).gather(1, actions).reshape([steps]);
+    let log_pi = logits.log_softmax_gather(actions);
     let mut advantage = constant_vector(logits, returns);
     if let Some(b) = baseline {
         let b = vector_of(op, "baseline", b);

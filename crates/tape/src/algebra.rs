@@ -65,7 +65,26 @@ pub trait Algebra<T: Float>: Clone {
     fn scatter_add(&self, axis: usize, idx: &[usize], size: usize) -> Self;
     /// op(x) op(y), where op transposes the last two axes when its flag is set.
     fn matmul_t(&self, y: &Self, ta: bool, tb: bool) -> Self;
+    /// ln softmax along `axis`.
+    fn log_softmax(&self, axis: usize) -> Self;
 
+    /// `self - e^y sum(self)` along `axis`, where `y` is a log-softmax: its backward, fused in
+    /// the eager algebra.
+    fn log_softmax_grad(&self, y: &Self, axis: usize) -> Self {
+        let total = self.sum_axis(Some(axis), true);
+        self.sub(&y.exp().mul(&total))
+    }
+    /// `y (self - sum(self y))` along `axis`, where `y` is a softmax: its backward, fused in the
+    /// eager algebra.
+    fn softmax_grad(&self, y: &Self, axis: usize) -> Self {
+        let dot = self.mul(y).sum_axis(Some(axis), true);
+        y.mul(&self.sub(&dot))
+    }
+    /// `self_i (onehot(labels_i) - softmax(x_i))` for logits `x [n, k]` and `self [n]`: the
+    /// backward of `log_softmax_gather`, fused in the eager algebra.
+    fn log_softmax_gather_grad(&self, x: &Self, labels: &[usize]) -> Self {
+        crate::ops::softmax::log_softmax_gather_grad_composite(self, x, labels)
+    }
     /// `self * (x > 0)`: the ReLU backward, fused in the eager algebra.
     fn relu_grad(&self, x: &Self) -> Self {
         self.mul(&x.cmp(&x.scale(T::ZERO), Cmp::Gt))
@@ -160,6 +179,9 @@ macro_rules! delegate_algebra {
         fn matmul_t(&self, y: &Self, ta: bool, tb: bool) -> Self {
             <$ty>::matmul_t($arg(self), $arg(y), ta, tb)
         }
+        fn log_softmax(&self, axis: usize) -> Self {
+            <$ty>::log_softmax($arg(self), axis)
+        }
     };
 }
 
@@ -178,6 +200,15 @@ impl<T: Float> Algebra<T> for Tensor<T> {
     }
     fn sigmoid_grad(&self, y: &Self) -> Self {
         self.zip_map(y, "sigmoid_grad", |g, y| g * y * (T::ONE - y))
+    }
+    fn log_softmax_grad(&self, y: &Self, axis: usize) -> Self {
+        self.log_softmax_grad_eager(y, axis)
+    }
+    fn softmax_grad(&self, y: &Self, axis: usize) -> Self {
+        self.softmax_grad_eager(y, axis)
+    }
+    fn log_softmax_gather_grad(&self, x: &Self, labels: &[usize]) -> Self {
+        self.log_softmax_gather_grad_eager(x, labels)
     }
 }
 
@@ -294,6 +325,9 @@ impl<T: Float> Algebra<T> for Scalar<T> {
     }
     fn matmul_t(&self, y: &Self, _: bool, _: bool) -> Self {
         Scalar(self.0 * y.0)
+    }
+    fn log_softmax(&self, _: usize) -> Self {
+        unreachable!("the scalar algebra serves elementwise rules only")
     }
     fn relu_grad(&self, x: &Self) -> Self {
         Scalar(if x.0 > T::ZERO { self.0 } else { T::ZERO })

@@ -6,6 +6,7 @@
 //! order): panels of `op(B)` and `op(A)` are copied into contiguous per-thread buffers, and a
 //! register-blocked micro-kernel multiplies them. The micro-kernel is plain Rust over fixed-size
 //! arrays, which the compiler turns into 12 vector accumulators and fused multiply-adds.
+//! Large products are split by columns across the helper threads of [`crate::parallel`].
 //!
 //! Why not a GEMM crate: `matrixmultiply` (measured as fast as `gemm` on the MLP shapes, with
 //! far fewer dependencies) allocates its packing buffer on every call, so a training step could
@@ -14,10 +15,8 @@
 //! threads. Each output element is summed in the same order whatever the split, so results do
 //! not depend on the number of threads.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Condvar, Mutex, OnceLock};
-
 use crate::Float;
+use crate::parallel::in_parallel;
 
 /// A row-major `[rows, cols]` matrix, read as stored or transposed.
 #[derive(Clone, Copy)]
@@ -356,135 +355,17 @@ fn parallel_columns<T: Float>(
     b: View<'_, T>,
     c: Out<'_, T>,
 ) {
-    // One caller at a time hands out parts; a second thread multiplying meanwhile works alone.
-    static SPLITTING: Mutex<()> = Mutex::new(());
-    let Ok(_splitting) = SPLITTING.try_lock() else {
-        return packed(m, k, n, a, b, c);
-    };
-    let helpers = helpers();
     // Each part is a whole number of 16-column tiles, so the split never changes a tile.
-    let parts = (helpers.len() + 1).min(n.div_ceil(16));
-    if parts < 2 {
-        return packed(m, k, n, a, b, c);
-    }
-    let width = n.div_ceil(parts).next_multiple_of(16);
     // Part `q` computes columns q * width .. (q + 1) * width: every element of `c` is written
     // by exactly one thread.
-    let run = move |part: usize| {
+    in_parallel(n.div_ceil(16), |part, parts| {
+        let width = n.div_ceil(parts).next_multiple_of(16);
         let j0 = part * width;
         if j0 < n {
             let out = c.starting_at_column(j0);
             packed(m, k, width.min(n - j0), a, b.at(0, j0), out);
         }
-    };
-    let job: &(dyn Fn(usize) + Sync) = &run;
-    // SAFETY: the job borrows `a`, `b` and `c`. Helpers run it only between `start` and
-    // `finish`, and `Finish` below waits for every started helper before this frame ends, even
-    // while unwinding, so the borrows outlive every use.
-    let job: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(job) };
-    let started = &helpers[..parts - 1];
-    let finish = Finish(started);
-    for (h, helper) in started.iter().enumerate() {
-        helper.start(job, h + 1);
-    }
-    run(0);
-    let all_ok = finish.wait();
-    assert!(all_ok, "gemm: a helper thread panicked");
-}
-
-/// Waits for the started helpers: explicitly with `wait`, or on drop if the caller unwinds.
-struct Finish<'a>(&'a [&'static Helper]);
-
-impl Finish<'_> {
-    fn wait(self) -> bool {
-        let ok = self.0.iter().fold(true, |ok, h| h.finish() & ok);
-        std::mem::forget(self);
-        ok
-    }
-}
-
-impl Drop for Finish<'_> {
-    fn drop(&mut self) {
-        for h in self.0 {
-            h.finish();
-        }
-    }
-}
-
-/// A long-lived thread that runs one part of a product at a time.
-struct Helper {
-    state: Mutex<HelperState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct HelperState {
-    job: Option<(&'static (dyn Fn(usize) + Sync), usize)>,
-    /// Set when the job finished: `Some(true)` on success, `Some(false)` if it panicked.
-    done: Option<bool>,
-}
-
-impl Helper {
-    fn start(&self, job: &'static (dyn Fn(usize) + Sync), part: usize) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.job = Some((job, part));
-        s.done = None;
-        self.changed.notify_all();
-    }
-
-    /// Waits for the current job; false if it panicked.
-    fn finish(&self) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while s.done.is_none() {
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
-        }
-        s.done.take().unwrap_or(false)
-    }
-
-    fn serve(&self) {
-        loop {
-            let (job, part) = {
-                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                loop {
-                    if let Some(j) = s.job.take() {
-                        break j;
-                    }
-                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
-                }
-            };
-            let ok = catch_unwind(AssertUnwindSafe(|| job(part))).is_ok();
-            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            s.done = Some(ok);
-            self.changed.notify_all();
-        }
-    }
-}
-
-/// The helper threads, started on first use: one fewer than the available cores (at most 7),
-/// or `LOSSGRAPH_THREADS - 1` when that variable is set (`LOSSGRAPH_THREADS=1`: no helpers).
-fn helpers() -> &'static [&'static Helper] {
-    static HELPERS: OnceLock<Vec<&'static Helper>> = OnceLock::new();
-    HELPERS.get_or_init(|| {
-        let threads = std::env::var("LOSSGRAPH_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .clamp(1, 8);
-        (1..threads)
-            .filter_map(|i| {
-                // Helpers live as long as the process, like the threads that serve them.
-                let helper: &'static Helper = Box::leak(Box::new(Helper {
-                    state: Mutex::new(HelperState::default()),
-                    changed: Condvar::new(),
-                }));
-                std::thread::Builder::new()
-                    .name(format!("lossgraph-gemm-{i}"))
-                    .spawn(move || helper.serve())
-                    .ok()
-                    .map(|_| helper)
-            })
-            .collect()
-    })
+    });
 }
 
 /// `y += s x`.

@@ -36,6 +36,7 @@ mod gemm;
 mod gradcheck;
 mod math;
 mod ops;
+mod parallel;
 mod shape;
 mod storage;
 mod tape;

@@ -25,7 +25,9 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let er = p * r * r + r + 1.0;
-    let n = n as i32;
+    // n is a whole number in [-150, 128]: adding 1.5 * 2^23 puts it in the low mantissa bits.
+    // Unlike `n as i32` (a saturating conversion, done one lane at a time) this vectorises.
+    let n = (n + 12_582_912.0).to_bits() as i32 - 0x4B40_0000;
     let half = n >> 1;
     let pow2 = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
     er * pow2(half) * pow2(n - half)

@@ -83,6 +83,54 @@ fn softmax_weighted_sum_gradient() {
 }
 
 #[test]
+fn log_softmax_gather_equals_the_composite_and_its_gradient_is_one_hot_minus_softmax() {
+    let mut r = rng(12);
+    let (n, k) = (6, 7);
+    let labels = [3, 0, 6, 6, 1, 2];
+    let logits = uniform(&mut r, [n, k], -4.0, 4.0);
+    let weights = uniform(&mut r, [n], -1.0, 1.0);
+    let tape = Tape::<f64>::new();
+    let x = tape.var(logits.clone());
+    let fused = x.log_softmax_gather(&labels);
+    let composite = x.log_softmax(1).gather(1, &labels).reshape([n]);
+    assert_close(&fused.value(), &composite.value(), 1e-15);
+    (fused * tape.constant(weights.clone())).sum().backward();
+    let g = x.grad().unwrap();
+    for (i, &label) in labels.iter().enumerate() {
+        let row: Vec<f64> = (0..k).map(|j| logits.at(&[i, j])).collect();
+        let z: f64 = row.iter().map(|v| v.exp()).sum();
+        for (j, v) in row.iter().enumerate() {
+            let onehot = if j == label { 1.0 } else { 0.0 };
+            // d/dx of w_i ln softmax(x_i)[y_i] is w_i (onehot - softmax).
+            let want = weights.at(&[i]) * (onehot - v.exp() / z);
+            assert_relative_eq!(g.at(&[i, j]), want, epsilon = 1e-15);
+        }
+    }
+}
+
+#[test]
+fn log_softmax_gather_is_finite_at_extreme_logits_in_f32() {
+    let tape = Tape::<f32>::new();
+    // Wide enough for the row kernel; one row saturates each way.
+    let mut data = vec![0.0f32; 2 * 8];
+    data[0] = 1e4;
+    data[8] = -1e4;
+    let x = tape.var(Tensor::from_vec(data, [2, 8]));
+    let logp = x.log_softmax_gather(&[1, 1]);
+    let v = logp.value();
+    assert_eq!(v.data()[0], -1e4); // ln e^0 / e^1e4
+    assert_relative_eq!(v.data()[1], -(7f32.ln()), epsilon = 1e-6);
+    logp.sum().backward();
+    let g = x.grad().unwrap();
+    assert!(g.data().iter().all(|v| v.is_finite()));
+    // onehot - softmax: the softmax is 1 on the winning logit, the label is elsewhere.
+    assert_eq!(g.at(&[0, 0]), -1.0);
+    assert_eq!(g.at(&[0, 1]), 1.0);
+    assert_relative_eq!(g.at(&[1, 1]), 1.0 - 1.0 / 7.0, epsilon = 1e-6);
+    assert_eq!(g.at(&[1, 0]), 0.0);
+}
+
+#[test]
 fn log_softmax_cross_entropy_gradient_is_softmax_minus_one_hot() {
     let tape = Tape::<f64>::new();
     let logits = [[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0]];

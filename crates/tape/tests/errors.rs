@@ -269,6 +269,22 @@ fn from_vec_length_mismatch() {
 }
 
 #[test]
+fn log_softmax_gather_errors_name_the_op() {
+    let msg = panic_message(|| t(&[2, 3]).log_softmax_gather(&[0, 3]));
+    assert_eq!(
+        msg,
+        "log_softmax_gather: label 3 out of range for 3 classes (shape [2, 3])"
+    );
+    let msg = panic_message(|| t(&[2, 3]).log_softmax_gather(&[0]));
+    assert_mentions(&msg, &["log_softmax_gather", "[2, 3]", "1 labels"]);
+    let msg = panic_message(|| {
+        let tape = Tape::<f64>::new();
+        let _ = tape.var(t(&[2, 3, 1])).log_softmax_gather(&[0, 1]);
+    });
+    assert_mentions(&msg, &["log_softmax_gather", "[2, 3, 1]"]);
+}
+
+#[test]
 fn reduction_and_broadcast_to_errors() {
     let msg = panic_message(|| t(&[2, 3]).sum_axis(2, false));
     assert_eq!(msg, "sum: axis 2 out of range for shape [2, 3]");

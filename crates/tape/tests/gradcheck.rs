@@ -449,6 +449,25 @@ fn index_select_with_repeats_and_index_add() {
 }
 
 #[test]
+fn log_softmax_gather_fused() {
+    let mut r = rng(43);
+    // Two shapes: a small batch (the tiny-tensor path) and a wide one (the row kernel).
+    check(
+        |v| probe(v[0].log_softmax_gather(&[1, 0])),
+        &[uniform(&mut r, [2, 2], -2.0, 2.0)],
+    );
+    check(
+        |v| probe(v[0].log_softmax_gather(&[2, 0, 4, 4])),
+        &[uniform(&mut r, [4, 5], -3.0, 3.0)],
+    );
+    // Used twice: gradients of the fused node and of a second use accumulate.
+    check(
+        |v| probe(v[0].log_softmax_gather(&[0, 2, 1])) + v[0].square().sum(),
+        &[uniform(&mut r, [3, 3], -1.0, 1.0)],
+    );
+}
+
+#[test]
 fn gather_and_scatter_add() {
     let mut r = rng(41);
     let x = &[uniform(&mut r, [3, 4], -1.0, 1.0)];

@@ -198,6 +198,14 @@ fn second_order_through_softmax_and_log_softmax() {
             std::slice::from_ref(&x),
         );
     }
+    assert_second_order(
+        |v| {
+            (v[0].log_softmax_gather(&[3, 0, 2])
+                * v[0].tape().constant(c.narrow(1, 0, 1).reshape([3])))
+            .sum()
+        },
+        std::slice::from_ref(&x),
+    );
     // Cross-entropy's Hessian is diag(p) - p p^T per row: check it by hand for one row.
     let row = [0.3, -0.8, 1.1];
     let tape = Tape::<f64>::new();

@@ -78,6 +78,10 @@ pub(crate) enum Op<T: Float> {
     LogSoftmax {
         axis: usize,
     },
+    /// `log_softmax(1).gather(1, labels)` fused; the labels live with the integer arguments.
+    LogSoftmaxGather {
+        idx: Range<usize>,
+    },
 }
 
 impl<T: Float> Op<T> {
@@ -88,7 +92,8 @@ impl<T: Float> Op<T> {
             | Op::IndexSelect { idx, .. }
             | Op::IndexAdd { idx, .. }
             | Op::Gather { idx, .. }
-            | Op::ScatterAdd { idx, .. } => Some(idx.clone()),
+            | Op::ScatterAdd { idx, .. }
+            | Op::LogSoftmaxGather { idx } => Some(idx.clone()),
             _ => None,
         }
     }
@@ -147,6 +152,11 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
         Op::LogSoftmax { axis } => {
             if needs[0] {
                 emit(0, softmax::log_softmax_backward(*axis, y, g));
+            }
+        }
+        Op::LogSoftmaxGather { .. } => {
+            if needs[0] {
+                emit(0, g.log_softmax_gather_grad(x[0], idx));
             }
         }
     }

@@ -46,14 +46,36 @@ fn reduced_shape(op: &str, x: &Shape, axis: Option<usize>, keepdim: bool) -> Sha
     }
 }
 
+/// Folds a contiguous row with `step` into eight partial accumulators, then merges them with
+/// `combine` (`+` for sums, `step` itself for max and min). One accumulator would chain every
+/// element on the previous one; eight independent chains let the loop run on vector registers.
+#[inline]
+pub(crate) fn fold_row<T: Float>(
+    row: &[T],
+    init: T,
+    step: &impl Fn(T, T) -> T,
+    combine: &impl Fn(T, T) -> T,
+) -> T {
+    const LANES: usize = 8;
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder().iter().fold(init, |a, &v| step(a, v));
+    let mut acc = [init; LANES];
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] = step(acc[l], c[l]);
+        }
+    }
+    acc.into_iter().fold(tail, combine)
+}
+
 /// Folds each lane (the elements along the reduced axis) with `step`, then maps the
-/// accumulator with `finish(acc, lane_len)`.
+/// accumulator with `finish(acc, lane_len)`. Partial folds of one lane merge with `combine`.
 fn fold_lanes<T: Float>(
     x: &Tensor<T>,
     axis: Option<usize>,
     out_shape: Shape,
     init: T,
-    step: impl Fn(T, T) -> T,
+    (step, combine): (impl Fn(T, T) -> T, impl Fn(T, T) -> T),
     finish: impl Fn(T, usize) -> T,
 ) -> Tensor<T> {
     let d = x.data();
@@ -64,12 +86,7 @@ fn fold_lanes<T: Float>(
     if inner == 1 {
         return Tensor::collect(
             out_shape,
-            (0..outer).map(|o| {
-                finish(
-                    d[o * n..(o + 1) * n].iter().fold(init, |a, &v| step(a, v)),
-                    n,
-                )
-            }),
+            (0..outer).map(|o| finish(fold_row(&d[o * n..(o + 1) * n], init, &step, &combine), n)),
         );
     }
     let mut acc = Tensor::full(out_shape, init);
@@ -95,24 +112,27 @@ impl<T: Float> Tensor<T> {
     pub fn reduce(&self, kind: Reduce, axis: Option<usize>, keepdim: bool) -> Tensor<T> {
         let shape = reduced_shape(kind.name(), self.shape(), axis, keepdim);
         let id = |a: T, _| a;
+        let add = |a: T, v: T| a + v;
         match kind {
-            Reduce::Sum => fold_lanes(self, axis, shape, T::ZERO, |a, v| a + v, id),
-            Reduce::Mean => fold_lanes(
+            Reduce::Sum => fold_lanes(self, axis, shape, T::ZERO, (add, add), id),
+            Reduce::Mean => fold_lanes(self, axis, shape, T::ZERO, (add, add), |a, n| {
+                a / T::from_usize(n)
+            }),
+            Reduce::Max => fold_lanes(
                 self,
                 axis,
                 shape,
-                T::ZERO,
-                |a, v| a + v,
-                |a, n| a / T::from_usize(n),
+                T::NEG_INFINITY,
+                (Float::max, Float::max),
+                id,
             ),
-            Reduce::Max => fold_lanes(self, axis, shape, T::NEG_INFINITY, Float::max, id),
-            Reduce::Min => fold_lanes(self, axis, shape, T::INFINITY, Float::min, id),
+            Reduce::Min => fold_lanes(self, axis, shape, T::INFINITY, (Float::min, Float::min), id),
             Reduce::Norm => fold_lanes(
                 self,
                 axis,
                 shape,
                 T::ZERO,
-                |a, v| a + v * v,
+                (|a, v| a + v * v, add),
                 |a, _| a.sqrt(),
             ),
             Reduce::LogSumExp => {
@@ -120,7 +140,7 @@ impl<T: Float> Tensor<T> {
                 // A lane of all -inf has logsumexp -inf; subtracting 0 keeps it from turning NaN.
                 let m = m.map(|v| if v.is_finite() { v } else { T::ZERO });
                 let s = self.zip_map(&m, "logsumexp", |x, m| (x - m).exp());
-                let s = fold_lanes(&s, axis, shape.clone(), T::ZERO, |a, v| a + v, id);
+                let s = fold_lanes(&s, axis, shape.clone(), T::ZERO, (add, add), id);
                 s.zip_map(&m.reshape(shape), "logsumexp", |s, m| s.ln() + m)
             }
         }

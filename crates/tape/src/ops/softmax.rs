@@ -3,8 +3,11 @@
 
 use crate::algebra::Algebra;
 use crate::ops::Op;
+use crate::ops::reduce::fold_row;
+use crate::parallel::{PARALLEL_ELEMENTS, assume_written, fill_rows};
 use crate::storage::INLINE;
-use crate::{Float, Tensor, Var};
+use crate::{Float, Shape, Tensor, Var};
+use std::mem::MaybeUninit;
 
 impl<T: Float> Tensor<T> {
     /// ln softmax along `axis`: `x - logsumexp(x)`, with the lane maximum subtracted first.
@@ -13,11 +16,17 @@ impl<T: Float> Tensor<T> {
         let (outer, n, inner) = self.shape().split_at_axis(axis);
         if inner == 1 && self.numel() > INLINE {
             // The usual case, the last axis: each lane is a contiguous row.
+            let x = self.data();
             return Tensor::build(self.shape().clone(), |v| {
-                for row in self.data().chunks_exact(n) {
-                    let lse = row_logsumexp(row);
-                    v.extend(row.iter().map(|&x| x - lse));
-                }
+                fill_rows(v, outer, n, x.len() >= PARALLEL_ELEMENTS, |rows, out| {
+                    for (i, out) in rows.zip(out.chunks_exact_mut(n)) {
+                        let row = &x[i * n..(i + 1) * n];
+                        let lse = row_logsumexp(row);
+                        for (o, &x) in out.iter_mut().zip(row) {
+                            o.write(x - lse);
+                        }
+                    }
+                });
             });
         }
         let mut out = self.clone();
@@ -49,32 +58,184 @@ fn logsumexp<T: Float>(lane: impl Iterator<Item = T> + Clone) -> T {
     m + s.ln()
 }
 
-/// ln sum e^x of a contiguous row, with eight partial sums so that the loop vectorises.
+/// ln sum e^x of a contiguous row; maximum and sum in eight partial folds, so both vectorise.
 fn row_logsumexp<T: Float>(row: &[T]) -> T {
-    const LANES: usize = 8;
-    let m = row.iter().copied().fold(T::NEG_INFINITY, Float::max);
+    let m = fold_row(row, T::NEG_INFINITY, &Float::max, &Float::max);
     let m = if m.is_finite() { m } else { T::ZERO };
-    let chunks = row.chunks_exact(LANES);
-    let mut acc = [T::ZERO; LANES];
-    let tail: T = chunks.remainder().iter().map(|&x| (x - m).exp()).sum();
-    for c in chunks {
-        for l in 0..LANES {
-            acc[l] += (c[l] - m).exp();
-        }
-    }
-    m + (acc.iter().copied().sum::<T>() + tail).ln()
+    let add = |a: T, v: T| a + v;
+    m + fold_row(row, T::ZERO, &|a, x| a + (x - m).exp(), &add).ln()
 }
 
 /// softmax backward: `y * (g - sum(g * y))` along the axis.
 pub(crate) fn softmax_backward<T: Float, A: Algebra<T>>(axis: usize, y: &A, g: &A) -> A {
-    let dot = g.mul(y).sum_axis(Some(axis), true);
-    y.mul(&g.sub(&dot))
+    g.softmax_grad(y, axis)
 }
 
 /// log-softmax backward: `g - softmax * sum(g)` along the axis.
 pub(crate) fn log_softmax_backward<T: Float, A: Algebra<T>>(axis: usize, y: &A, g: &A) -> A {
-    let total = g.sum_axis(Some(axis), true);
-    g.sub(&y.exp().mul(&total))
+    g.log_softmax_grad(y, axis)
+}
+
+impl<T: Float> Tensor<T> {
+    /// The eager log-softmax backward `g - e^y sum(g)` (`self` is `g`, `y` the log-softmax):
+    /// one pass per row when the axis is the last one.
+    pub(crate) fn log_softmax_grad_eager(&self, y: &Tensor<T>, axis: usize) -> Tensor<T> {
+        let (_, n, inner) = y.shape().split_at_axis(axis);
+        if inner == 1 && self.shape() == y.shape() && y.numel() > INLINE {
+            let add = |a: T, v: T| a + v;
+            return Tensor::build(y.shape().clone(), |v| {
+                for (g, y) in self.data().chunks_exact(n).zip(y.data().chunks_exact(n)) {
+                    let total = fold_row(g, T::ZERO, &add, &add);
+                    v.extend(g.iter().zip(y).map(|(&g, &y)| g - y.exp() * total));
+                }
+            });
+        }
+        let total = Algebra::sum_axis(self, Some(axis), true);
+        Algebra::sub(self, &Algebra::mul(&Algebra::exp(y), &total))
+    }
+
+    /// The eager softmax backward `y (g - sum(g y))` (`self` is `g`, `y` the softmax): one
+    /// pass per row when the axis is the last one.
+    pub(crate) fn softmax_grad_eager(&self, y: &Tensor<T>, axis: usize) -> Tensor<T> {
+        let (_, n, inner) = y.shape().split_at_axis(axis);
+        if inner == 1 && self.shape() == y.shape() && y.numel() > INLINE {
+            return Tensor::build(y.shape().clone(), |v| {
+                for (g, y) in self.data().chunks_exact(n).zip(y.data().chunks_exact(n)) {
+                    let dot = fold_row_pairs(g, y);
+                    v.extend(g.iter().zip(y).map(|(&g, &y)| y * (g - dot)));
+                }
+            });
+        }
+        let dot = Algebra::sum_axis(&Algebra::mul(self, y), Some(axis), true);
+        Algebra::mul(y, &Algebra::sub(self, &dot))
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// The log-probability of each row's label: `ln softmax(x_i)[labels_i] = x[i, labels_i] -
+    /// logsumexp(x_i)` for `x [n, k]`, shape `[n]`. The same values as
+    /// `log_softmax(1).gather(1, labels)`, without materialising the `[n, k]` log-softmax.
+    pub fn log_softmax_gather(&self, labels: &[usize]) -> Tensor<T> {
+        let k = rows_with_labels("log_softmax_gather", self.shape(), labels);
+        let n = labels.len();
+        let shape = Shape::from([n]);
+        let logp = |(row, &y): (&[T], &usize)| row[y] - row_logsumexp(row);
+        if n <= INLINE || k == 0 {
+            return Tensor::collect(
+                shape,
+                self.data().chunks_exact(k.max(1)).zip(labels).map(logp),
+            );
+        }
+        let x = self.data();
+        Tensor::build(shape, |v| {
+            fill_rows(v, n, 1, n * k >= PARALLEL_ELEMENTS, |rows, out| {
+                for (o, i) in out.iter_mut().zip(rows) {
+                    o.write(logp((&x[i * k..(i + 1) * k], &labels[i])));
+                }
+            });
+        })
+    }
+
+    /// The eager backward of [`Tensor::log_softmax_gather`]: `g_i (onehot(y_i) - softmax(x_i))`
+    /// for each row (`self` is `g [n]`). One exponential per element: each row's `e^(x - max)`
+    /// is written once and then scaled while it is still in cache.
+    pub(crate) fn log_softmax_gather_grad_eager(
+        &self,
+        x: &Tensor<T>,
+        labels: &[usize],
+    ) -> Tensor<T> {
+        let (n, k) = (labels.len(), x.numel() / labels.len().max(1));
+        if n * k <= INLINE {
+            return log_softmax_gather_grad_composite(self, x, labels);
+        }
+        let (g, x) = (self.data(), x.data());
+        Tensor::build(Shape::from([n, k]), |v| {
+            fill_rows(v, n, k, n * k >= PARALLEL_ELEMENTS, |rows, out| {
+                for (i, out) in rows.zip(out.chunks_exact_mut(k)) {
+                    let row = &x[i * k..(i + 1) * k];
+                    let m = fold_row(row, T::NEG_INFINITY, &Float::max, &Float::max);
+                    let m = if m.is_finite() { m } else { T::ZERO };
+                    let total = exp_shifted_into(row, m, out);
+                    // SAFETY: `exp_shifted_into` wrote every element of `out`.
+                    let out = unsafe { assume_written(out) };
+                    let scale = -g[i] / total;
+                    for o in out.iter_mut() {
+                        *o *= scale;
+                    }
+                    out[labels[i]] += g[i];
+                }
+            });
+        })
+    }
+}
+
+/// Writes `e^(x - m)` of each element of `row` into `out` and returns their sum (in eight
+/// partial sums, so that the loop vectorises).
+fn exp_shifted_into<T: Float>(row: &[T], m: T, out: &mut [MaybeUninit<T>]) -> T {
+    const LANES: usize = 8;
+    let mut acc = [T::ZERO; LANES];
+    let (mut rows, mut outs) = (row.chunks_exact(LANES), out.chunks_exact_mut(LANES));
+    for (r, o) in (&mut rows).zip(&mut outs) {
+        for l in 0..LANES {
+            let e = (r[l] - m).exp();
+            o[l].write(e);
+            acc[l] += e;
+        }
+    }
+    let mut tail = T::ZERO;
+    for (&x, o) in rows.remainder().iter().zip(outs.into_remainder()) {
+        let e = (x - m).exp();
+        o.write(e);
+        tail += e;
+    }
+    acc.into_iter().fold(tail, |a, v| a + v)
+}
+
+/// `x [n, k]` with `n` labels below `k`: returns `k`, or panics naming the operation.
+fn rows_with_labels(op: &str, x: &Shape, labels: &[usize]) -> usize {
+    assert!(
+        x.rank() == 2 && x.dims()[0] == labels.len(),
+        "{op}: logits of shape {x} with {} labels: expects [n, k] with n labels",
+        labels.len()
+    );
+    let k = x.dims()[1];
+    if let Some(&bad) = labels.iter().find(|&&y| y >= k) {
+        panic!("{op}: label {bad} out of range for {k} classes (shape {x})");
+    }
+    k
+}
+
+/// `g (onehot(labels) - softmax(x))` from algebra operations: the rule in a form that can be
+/// recorded (gradients of gradients) and the path for tiny inputs.
+pub(crate) fn log_softmax_gather_grad_composite<T: Float, A: Algebra<T>>(
+    g: &A,
+    x: &A,
+    labels: &[usize],
+) -> A {
+    let shape = x.shape();
+    let (n, k) = (shape.dims()[0], shape.dims()[1]);
+    let g = g.reshape(&Shape::from([n, 1]));
+    let p = x.log_softmax(1).exp();
+    g.scatter_add(1, labels, k).sub(&p.mul(&g))
+}
+
+/// `sum_k g_k y_k` of two rows, in eight partial sums.
+fn fold_row_pairs<T: Float>(g: &[T], y: &[T]) -> T {
+    const LANES: usize = 8;
+    let (gc, yc) = (g.chunks_exact(LANES), y.chunks_exact(LANES));
+    let tail: T = gc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .map(|(&a, &b)| a * b)
+        .sum();
+    let mut acc = [T::ZERO; LANES];
+    for (a, b) in gc.zip(yc) {
+        for l in 0..LANES {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    acc.into_iter().fold(tail, |s, v| s + v)
 }
 
 impl<'t, T: Float> Var<'t, T> {
@@ -88,6 +249,29 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn log_softmax(self, axis: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).log_softmax(axis);
         self.tape.push(Op::LogSoftmax { axis }, &[self.id], value)
+    }
+
+    /// The log-probability of each row's label, `ln softmax(x_i)[labels_i]`, for logits
+    /// `[n, k]`: shape `[n]`. The fused form of `log_softmax(1).gather(1, labels)` (the core of
+    /// softmax cross-entropy): its backward `g_i (onehot(labels_i) - softmax(x_i))` takes one
+    /// pass over the logits instead of four.
+    ///
+    /// ```
+    /// use tape::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let z = tape.var(Tensor::from_vec(vec![0.0, 0.0, 1.0, 1.0], [2, 2]));
+    /// let logp = z.log_softmax_gather(&[0, 1]);
+    /// assert!((logp.value().data()[0] - 0.5f64.ln()).abs() < 1e-15);
+    /// logp.sum().backward();
+    /// let want = [0.5, -0.5, -0.5, 0.5]; // onehot - softmax
+    /// let g = z.grad().unwrap();
+    /// assert!(g.data().iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-15));
+    /// ```
+    pub fn log_softmax_gather(self, labels: &[usize]) -> Var<'t, T> {
+        let value = self.tape.value(self.id).log_softmax_gather(labels);
+        let idx = self.tape.push_ints(labels);
+        self.tape
+            .push(Op::LogSoftmaxGather { idx }, &[self.id], value)
     }
 
     /// Squared Euclidean distances between the rows of `self` `[n, d]` and of `other` `[m, d]`:

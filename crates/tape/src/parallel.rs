@@ -1,0 +1,205 @@
+//! A few long-lived helper threads for the large kernels (matrix products, row-wise softmax).
+//!
+//! Work is split into parts that write disjoint outputs; the calling thread runs part 0 and
+//! helpers the rest. Each output element is computed by the same code whatever the split, so
+//! results do not depend on the number of threads. `LOSSGRAPH_THREADS` sets the thread count
+//! (`1`: everything on the calling thread).
+
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Condvar, Mutex, OnceLock};
+
+/// Runs `run(part, parts)` once for each `part < parts`, on the calling thread and the helper
+/// threads, where `parts` is at most `max_parts` and the thread count. While another thread is
+/// splitting work, this caller works alone (`parts = 1`).
+pub(crate) fn in_parallel(max_parts: usize, run: impl Fn(usize, usize) + Sync) {
+    // One caller at a time hands out parts.
+    static SPLITTING: Mutex<()> = Mutex::new(());
+    let Ok(_splitting) = SPLITTING.try_lock() else {
+        return run(0, 1);
+    };
+    let helpers = helpers();
+    let parts = (helpers.len() + 1).min(max_parts);
+    if parts < 2 {
+        return run(0, 1);
+    }
+    let part_of = |part: usize| run(part, parts);
+    let job: &(dyn Fn(usize) + Sync) = &part_of;
+    // SAFETY: the job borrows the caller's data. Helpers run it only between `start` and
+    // `finish`, and `Finish` below waits for every started helper before this frame ends, even
+    // while unwinding, so the borrows outlive every use.
+    let job: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(job) };
+    let started = &helpers[..parts - 1];
+    let finish = Finish(started);
+    for (h, helper) in started.iter().enumerate() {
+        helper.start(job, h + 1);
+    }
+    part_of(0);
+    let all_ok = finish.wait();
+    assert!(all_ok, "a lossgraph helper thread panicked");
+}
+
+/// The rows `part` of `parts` gets when `rows` rows are split evenly.
+pub(crate) fn share(rows: usize, part: usize, parts: usize) -> std::ops::Range<usize> {
+    let per = rows.div_ceil(parts);
+    (part * per).min(rows)..((part + 1) * per).min(rows)
+}
+
+/// Row-wise kernels touching at least this many elements split their rows across threads:
+/// below it, waking a helper costs more than it saves.
+pub(crate) const PARALLEL_ELEMENTS: usize = 1 << 16;
+
+/// Fills the empty buffer `v` with `rows x width` elements, splitting the rows across threads
+/// when `parallel` is set: `fill(rows, out)` must write every element of `out`, which holds
+/// the elements of `rows`.
+pub(crate) fn fill_rows<T: Copy + Send + Sync>(
+    v: &mut Vec<T>,
+    rows: usize,
+    width: usize,
+    parallel: bool,
+    fill: impl Fn(std::ops::Range<usize>, &mut [MaybeUninit<T>]) + Sync,
+) {
+    let len = rows * width;
+    v.clear();
+    v.reserve(len);
+    let spare = &mut v.spare_capacity_mut()[..len];
+    let max_parts = if parallel { rows } else { 1 };
+    let out = Disjoint {
+        ptr: spare.as_mut_ptr(),
+        _borrow: PhantomData,
+    };
+    in_parallel(max_parts, |part, parts| {
+        let r = share(rows, part, parts);
+        // SAFETY: in bounds, and the parts' row ranges are disjoint.
+        let slice = unsafe { out.slice(r.start * width, r.len() * width) };
+        fill(r, slice);
+    });
+    // SAFETY: every part ran and wrote each element of its rows (the contract of `fill`).
+    unsafe { v.set_len(len) };
+}
+
+/// The elements of `out`, once every one of them has been written.
+///
+/// # Safety
+/// Every element of `out` is initialised.
+pub(crate) unsafe fn assume_written<T>(out: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and the caller vouches for the values.
+    unsafe { &mut *(out as *mut [MaybeUninit<T>] as *mut [T]) }
+}
+
+/// A buffer whose disjoint parts are written by different threads.
+struct Disjoint<'a, T> {
+    ptr: *mut MaybeUninit<T>,
+    _borrow: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: shared only by `fill_rows`, whose parts write disjoint rows.
+unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
+
+impl<T> Disjoint<'_, T> {
+    /// `len` elements from `start`.
+    ///
+    /// # Safety
+    /// In bounds of the buffer, and no other live slice covers these elements.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, start: usize, len: usize) -> &mut [MaybeUninit<T>] {
+        // SAFETY: the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
+/// Waits for the started helpers: explicitly with `wait`, or on drop if the caller unwinds.
+struct Finish<'a>(&'a [&'static Helper]);
+
+impl Finish<'_> {
+    fn wait(self) -> bool {
+        let ok = self.0.iter().fold(true, |ok, h| h.finish() & ok);
+        std::mem::forget(self);
+        ok
+    }
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        for h in self.0 {
+            h.finish();
+        }
+    }
+}
+
+/// A long-lived thread that runs one part of a product at a time.
+struct Helper {
+    state: Mutex<HelperState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct HelperState {
+    job: Option<(&'static (dyn Fn(usize) + Sync), usize)>,
+    /// Set when the job finished: `Some(true)` on success, `Some(false)` if it panicked.
+    done: Option<bool>,
+}
+
+impl Helper {
+    fn start(&self, job: &'static (dyn Fn(usize) + Sync), part: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.job = Some((job, part));
+        s.done = None;
+        self.changed.notify_all();
+    }
+
+    /// Waits for the current job; false if it panicked.
+    fn finish(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while s.done.is_none() {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.done.take().unwrap_or(false)
+    }
+
+    fn serve(&self) {
+        loop {
+            let (job, part) = {
+                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                loop {
+                    if let Some(j) = s.job.take() {
+                        break j;
+                    }
+                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            let ok = catch_unwind(AssertUnwindSafe(|| job(part))).is_ok();
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.done = Some(ok);
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// The helper threads, started on first use: one fewer than the available cores (at most 7),
+/// or `LOSSGRAPH_THREADS - 1` when that variable is set (`LOSSGRAPH_THREADS=1`: no helpers).
+fn helpers() -> &'static [&'static Helper] {
+    static HELPERS: OnceLock<Vec<&'static Helper>> = OnceLock::new();
+    HELPERS.get_or_init(|| {
+        let threads = std::env::var("LOSSGRAPH_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, 8);
+        (1..threads)
+            .filter_map(|i| {
+                // Helpers live as long as the process, like the threads that serve them.
+                let helper: &'static Helper = Box::leak(Box::new(Helper {
+                    state: Mutex::new(HelperState::default()),
+                    changed: Condvar::new(),
+                }));
+                std::thread::Builder::new()
+                    .name(format!("lossgraph-{i}"))
+                    .spawn(move || helper.serve())
+                    .ok()
+                    .map(|_| helper)
+            })
+            .collect()
+    })
+}
