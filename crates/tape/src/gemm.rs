@@ -105,6 +105,23 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
                 *o = s * x;
             }
         }
+    } else if (k <= THIN || m <= THIN) && !b.transposed {
+        // A thin product (a few rows, or a shallow depth): each output row is a sum of
+        // scaled rows of `b`, with no packing; a packed tile would be mostly padding.
+        let a = a.view();
+        for (i, row) in c.chunks_exact_mut(n).enumerate() {
+            row.fill(T::ZERO);
+            for (p, b_row) in b.data.chunks_exact(n).enumerate() {
+                axpy(a.data[i * a.rs + p * a.cs], b_row, row);
+            }
+        }
+    } else if n <= THIN && b.transposed && !a.transposed {
+        // A few output columns, each a row of the stored `b`: one dot product per output.
+        for (a_row, c_row) in a.data.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            for (out, b_row) in c_row.iter_mut().zip(b.data.chunks_exact(k)) {
+                *out = dot(a_row, b_row);
+            }
+        }
     } else {
         let (a, b) = (a.view(), b.view());
         let out = Out::new(c, n);
@@ -115,6 +132,9 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
         }
     }
 }
+
+/// Products with at most this many rows, depth or (for a transposed `b`) columns skip packing.
+const THIN: usize = 4;
 
 /// Products with fewer multiply-adds than this run on the calling thread: waking a helper
 /// costs a few microseconds.

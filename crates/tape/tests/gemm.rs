@@ -49,7 +49,7 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tol: f64, rng: &mut StdRng) {
 }
 
 const SHAPES: [(usize, usize, usize); 9] = [
-    (2, 3, 2),       // smaller than one register tile
+    (5, 5, 5),       // smaller than one register tile
     (6, 5, 16),      // exactly one f32 tile
     (7, 9, 17),      // one past the tile in every direction
     (13, 300, 21),   // depth across two packed panels (256 + 44)
@@ -57,7 +57,7 @@ const SHAPES: [(usize, usize, usize); 9] = [
     (37, 19, 23),    // nothing aligned
     (64, 600, 48),   // parallel split (m n k >= 2^20) with three depth panels
     (130, 257, 100), // parallel split with ragged column parts
-    (3, 2, 4500),    // columns across two column blocks (4096 + 404)
+    (5, 6, 4500),    // columns across two column blocks (4096 + 404)
 ];
 
 #[test]
@@ -72,6 +72,25 @@ fn f64_products_match_the_triple_loop() {
 fn f32_products_match_the_triple_loop() {
     let mut rng = StdRng::seed_from_u64(2);
     for &(m, k, n) in &SHAPES {
+        check::<f32>(m, k, n, 1e-6, &mut rng);
+    }
+}
+
+#[test]
+fn thin_products_match_the_triple_loop() {
+    // At most 4 rows, depth or columns: the unpacked paths, in f64 and f32.
+    let mut rng = StdRng::seed_from_u64(4);
+    for &(m, k, n) in &[
+        (2, 3, 2),
+        (4, 300, 40),
+        (3, 2, 4500),
+        (50, 3, 60),
+        (40, 300, 3),
+        (256, 2, 256),
+        (2, 256, 256),
+        (256, 256, 2),
+    ] {
+        check::<f64>(m, k, n, 1e-14, &mut rng);
         check::<f32>(m, k, n, 1e-6, &mut rng);
     }
 }

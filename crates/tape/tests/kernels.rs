@@ -750,3 +750,41 @@ fn tape_bookkeeping_and_reset() {
     tape.reset();
     assert!(tape.is_empty());
 }
+
+#[test]
+fn broadcast_to_matches_elementwise_indexing_on_every_pattern() {
+    // Copied and repeated trailing runs, repeats in the middle, rank growth: each output
+    // element must be the operand element its index maps to (dimension 1 reads index 0).
+    let cases: [(&[usize], &[usize]); 8] = [
+        (&[4], &[3, 4]),
+        (&[3, 1], &[3, 5]),
+        (&[1, 5], &[4, 5]),
+        (&[2, 1, 3], &[2, 4, 3]),
+        (&[2, 3, 1], &[4, 2, 3, 6]),
+        (&[1, 3, 1], &[2, 3, 4]),
+        (&[3, 1, 1], &[3, 2, 2]),
+        (&[1], &[2, 3]),
+    ];
+    for (from, to) in cases {
+        let x = arange(from);
+        let y = x.broadcast_to(&Shape::new(to));
+        assert_eq!(y.dims(), to);
+        let offset = to.len() - from.len();
+        for flat in 0..y.numel() {
+            let mut rest = flat;
+            let mut index = vec![0; to.len()];
+            for d in (0..to.len()).rev() {
+                index[d] = rest % to[d];
+                rest /= to[d];
+            }
+            let source: Vec<usize> = (0..from.len())
+                .map(|d| if from[d] == 1 { 0 } else { index[d + offset] })
+                .collect();
+            assert_eq!(
+                y.at(&index),
+                x.at(&source),
+                "{from:?} -> {to:?} at {index:?}"
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use crate::algebra::Algebra;
 use crate::ops::Op;
+use crate::storage::INLINE;
 use crate::{Float, Shape, Tensor, Var};
 
 fn check_indices(op: &str, idx: &[usize], bound: usize, shape: &Shape, axis: usize) {
@@ -30,16 +31,20 @@ impl<T: Float> Tensor<T> {
         check_indices("index_select", idx, n, self.shape(), axis);
         let d = self.data();
         let shape = self.shape().with_axis(axis, idx.len(), true);
-        Tensor::collect(
-            shape,
-            (0..outer).flat_map(|o| {
-                idx.iter().flat_map(move |&i| {
-                    d[(o * n + i) * inner..(o * n + i + 1) * inner]
-                        .iter()
-                        .copied()
-                })
-            }),
-        )
+        let slices = (0..outer).flat_map(|o| {
+            idx.iter()
+                .map(move |&i| &d[(o * n + i) * inner..(o * n + i + 1) * inner])
+        });
+        if shape.numel() <= INLINE {
+            return Tensor::collect(shape, slices.flatten().copied());
+        }
+        // Whole slices, copied one memcpy at a time (a flattened iterator would push
+        // element by element).
+        Tensor::build(shape, |v| {
+            for slice in slices {
+                v.extend_from_slice(slice);
+            }
+        })
     }
 
     /// The adjoint of `index_select`: `out` has length `size` along `axis`, starts at zero, and

@@ -6,6 +6,7 @@ use smallvec::SmallVec;
 use crate::algebra::Algebra;
 use crate::ops::Op;
 use crate::shape::for_each_broadcast;
+use crate::storage::INLINE;
 use crate::{Float, Shape, Tensor, Var};
 
 fn check_perm(shape: &Shape, perm: &[usize]) {
@@ -91,10 +92,40 @@ impl<T: Float> Tensor<T> {
             return Tensor::full(shape.clone(), self.data()[0]);
         }
         let d = self.data();
-        let mut out = Tensor::zeros(shape.clone());
-        let o = out.data_mut();
-        for_each_broadcast(shape, self.shape(), self.shape(), |i, ia, _| o[i] = d[ia]);
-        out
+        // Split the output into an outer part and the longest run of trailing dimensions that
+        // are either all copied (equal) or all repeated (1 in the operand): each outer position
+        // is then one slice copy or one fill.
+        let out_dims = shape.dims();
+        let rank = out_dims.len();
+        let src: SmallVec<[usize; 4]> = std::iter::repeat_n(1, rank - self.shape().rank())
+            .chain(self.dims().iter().copied())
+            .collect();
+        let copied = |j: usize| src[j] == out_dims[j];
+        let repeated = |j: usize| src[j] == 1;
+        let mut split = rank;
+        let run_of: &dyn Fn(usize) -> bool = if copied(rank - 1) { &copied } else { &repeated };
+        while split > 0 && run_of(split - 1) {
+            split -= 1;
+        }
+        let block: usize = out_dims[split..].iter().product();
+        let outer_out = Shape::new(&out_dims[..split]);
+        let outer_src = Shape::new(&src[..split]);
+        let copies = copied(rank - 1);
+        if shape.numel() <= INLINE || block == 0 {
+            let mut out = Tensor::zeros(shape.clone());
+            let o = out.data_mut();
+            for_each_broadcast(shape, self.shape(), self.shape(), |i, ia, _| o[i] = d[ia]);
+            return out;
+        }
+        Tensor::build(shape.clone(), |v| {
+            for_each_broadcast(&outer_out, &outer_src, &outer_src, |_, ia, _| {
+                if copies {
+                    v.extend_from_slice(&d[ia * block..(ia + 1) * block]);
+                } else {
+                    v.extend(std::iter::repeat_n(d[ia], block));
+                }
+            });
+        })
     }
 
     /// Sums over broadcast dimensions down to `shape`: the adjoint of [`Tensor::broadcast_to`].
