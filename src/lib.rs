@@ -4,7 +4,9 @@
 //! machine-learning objective is written as a graph of primitive operations.
 //!
 //! This crate re-exports the three layers: [`tape`] (the engine), [`losses`] (the objectives) and
-//! [`train`] (parameters, optimisers, data, the training loop).
+//! [`train`] (parameters, optimisers, data, the training loop), and owns the examples and
+//! benchmarks. The README follows; its code blocks run as doctests, so the tour stays true.
+#![doc = include_str!("../README.md")]
 
 pub use losses;
 pub use tape;

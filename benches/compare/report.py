@@ -1,0 +1,113 @@
+"""Turns run.sh's results.tsv into the comparison table (Markdown, on stdout).
+
+Usage: report.py RESULTS_TSV HEADER_TXT [pytorch=LABEL|missing] [jax=LABEL|missing]
+
+RESULTS_TSV lines: engine, round, workload, metric, value (seconds, accuracy,
+compile_seconds, rss_kb). Every cell is the median over the rounds (processes) of one engine.
+"""
+
+import statistics
+import sys
+from collections import defaultdict
+
+ENGINES = ["lossgraph", "pytorch", "jax"]
+NAMES = {"lossgraph": "lossgraph", "pytorch": "PyTorch", "jax": "JAX"}
+INSTALL = {"pytorch": "pip install torch", "jax": "pip install jax"}
+SCALAR_CHAIN_OPS = 15_000
+
+# (workload, metric, row label, unit) in table order.
+ROWS = [
+    ("mlp_step", "seconds", "mlp_step (784-512-256-10, batch 128, fwd+bwd)", "time"),
+    ("mlp_step_b1", "seconds", "mlp_step_b1 (batch 1)", "time"),
+    ("scalar_chain", "per_op", "scalar_chain, per recorded op", "time"),
+    ("scalar_chain", "seconds", "scalar_chain, whole chain (15,000 ops)", "time"),
+    ("softmax_ce", "seconds", "softmax_ce [1024, 1000]", "time"),
+    ("fast_rcnn", "seconds", "fast_rcnn (512 RoIs, 21 classes)", "time"),
+    ("deepid2", "seconds", "deepid2 (256 x 160 -> 10,000 identities)", "time"),
+    ("center_loss", "seconds", "center_loss (256 x 512, 10 classes)", "time"),
+    ("gan_step", "seconds", "gan_step (G and D steps, batch 256)", "time"),
+    ("mnist_softmax", "seconds", "MNIST softmax, 10 epochs on 8,000 images (training)", "time"),
+    ("mnist_softmax", "accuracy", "MNIST softmax, validation accuracy", "accuracy"),
+    ("mnist_mlp", "seconds", "MNIST MLP 784-256-10 Adam, 10 epochs (training)", "time"),
+    ("mnist_mlp", "accuracy", "MNIST MLP, validation accuracy", "accuracy"),
+    ("mlp_step", "rss_kb", "peak RSS of the mlp_step process", "memory"),
+]
+
+
+def read_results(path):
+    """{(engine, workload, metric): [values over rounds]}"""
+    values = defaultdict(list)
+    with open(path) as f:
+        for line in f:
+            engine, _round, workload, metric, value = line.rstrip("\n").split("\t")
+            values[(engine, workload, metric)].append(float(value))
+    for (engine, workload, metric), seconds in list(values.items()):
+        if workload == "scalar_chain" and metric == "seconds":
+            values[(engine, workload, "per_op")] = [s / SCALAR_CHAIN_OPS for s in seconds]
+    return values
+
+
+def format_time(seconds):
+    """Three significant digits in the largest unit that keeps the number at least 1."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale or unit == "ns":
+            value = seconds / scale
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def format_value(value, unit):
+    if unit == "time":
+        return format_time(value)
+    if unit == "accuracy":
+        return f"{value:.3f}"
+    return f"{value / 1024:.0f} MB"
+
+
+def main():
+    results_path, header_path, *peer_args = sys.argv[1:]
+    labels = {"lossgraph": "lossgraph"}
+    for arg in peer_args:
+        engine, label = arg.split("=", 1)
+        labels[engine] = label
+    values = read_results(results_path)
+    with open(header_path) as f:
+        print(f.read().rstrip("\n"))
+    print()
+
+    header = [
+        f"{NAMES[e]} (not installed)" if labels.get(e) == "missing" else labels.get(e, NAMES[e])
+        for e in ENGINES
+    ]
+    print("| workload | " + " | ".join(header) + " | lossgraph / faster peer |")
+    print("|---|" + "---:|" * (len(ENGINES) + 1))
+    for workload, metric, label, unit in ROWS:
+        cells, medians = [], {}
+        for engine in ENGINES:
+            if labels.get(engine) == "missing":
+                cells.append(INSTALL[engine])
+                continue
+            runs = values.get((engine, workload, metric))
+            if not runs:
+                cells.append("-")
+                continue
+            medians[engine] = statistics.median(runs)
+            cells.append(format_value(medians[engine], unit))
+        peers = [medians[e] for e in ("pytorch", "jax") if e in medians]
+        ratio = ""
+        if unit != "accuracy" and "lossgraph" in medians and peers and min(peers) > 0:
+            ratio = f"{medians['lossgraph'] / min(peers):.2f}x"
+        print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
+
+    compile_times = [
+        f"{workload} {statistics.median(runs):.2f} s"
+        for (engine, workload, metric), runs in values.items()
+        if engine == "jax" and metric == "compile_seconds"
+    ]
+    print()
+    print("Ratio: lossgraph's median divided by the faster peer's; below 1.00x lossgraph wins.")
+    if compile_times:
+        print("JAX compile times (excluded above, median): " + ", ".join(compile_times) + ".")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# lossgraph vs PyTorch (eager, 2 threads) vs JAX (jit) on the project's benchmark workloads.
+#
+#   benches/compare/run.sh               # 3 rounds; prints the Markdown table on stdout
+#   ROUNDS=1 benches/compare/run.sh      # a quicker, noisier look
+#
+# Each round runs one lossgraph process per criterion bench file, the two MNIST examples, one
+# PyTorch process and one JAX process, in an order that rotates from round to round; every
+# cell of the table is the median over the rounds. Then one process per engine runs only
+# mlp_step under /usr/bin/time -v for its peak RSS. Progress goes to stderr; the table, the
+# raw results (results.tsv) and the logs are also kept in target/compare/.
+#
+# Environment: ROUNDS (3), MNIST_DIR (../shared/data/mnist from the repository root), PYTHON
+# (python3), PEER_TIMEOUT (seconds per Python process, 600), QUICK=1 (short sampling, to test
+# this script).
+set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+rounds=${ROUNDS:-3}
+mnist_dir=${MNIST_DIR:-$root/../shared/data/mnist}
+python=${PYTHON:-python3}
+peer_timeout=${PEER_TIMEOUT:-600}
+# The same sampling for criterion and for the Python harness (common.median_seconds).
+warm_up=1 measurement=2 samples=20
+if [[ ${QUICK:-} == 1 ]]; then # a smoke test of this script, not a measurement
+    warm_up=0.2 measurement=0.3 samples=10
+fi
+timing=(--warm-up-time "$warm_up" --measurement-time "$measurement" --sample-size "$samples")
+
+say() { echo "[compare] $*" >&2; }
+die() {
+    echo "error: $*" >&2
+    exit 1
+}
+
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) and rerun"
+[[ -d $mnist_dir ]] || die "no MNIST folder at $mnist_dir: set MNIST_DIR to the folder with t10k-images-idx3-ubyte.gz"
+mnist_dir=$(cd "$mnist_dir" && pwd)
+cd "$root"
+
+# --- which peers can run ---
+have_python=false
+if command -v "$python" >/dev/null; then
+    have_python=true
+else
+    say "$python not found: only lossgraph is measured (for the peers: Python 3, then pip install torch jax numpy)"
+fi
+peer_available() { $have_python && "$python" -c "import numpy, $1" 2>/dev/null; }
+peers=()
+peer_labels=()
+if peer_available torch; then
+    peers+=(pytorch)
+    peer_labels+=("pytorch=PyTorch $("$python" -c 'import torch; print(torch.__version__)') eager")
+else
+    say "PyTorch not installed: pip install torch jax"
+    peer_labels+=(pytorch=missing)
+fi
+if peer_available jax; then
+    peers+=(jax)
+    peer_labels+=("jax=JAX $("$python" -c 'import jax; print(jax.__version__)') jit")
+else
+    say "JAX not installed: pip install torch jax"
+    peer_labels+=(jax=missing)
+fi
+
+# Before the build, whose compiler jobs would show in the load average themselves.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- build lossgraph's bench binaries and MNIST examples ---
+say "building the criterion benches and the MNIST examples (release)"
+executables() { grep -o '"executable":"[^"]*"' | sed 's/"executable":"\(.*\)"/\1/'; }
+bench_bins=$(cargo bench --bench tape --bench losses --no-run --message-format=json | executables)
+example_bins=$(cargo build --release --example mnist_softmax --example mnist_mlp --message-format=json | executables)
+tape_bin=$(grep '/deps/tape-' <<<"$bench_bins")
+losses_bin=$(grep '/deps/losses-' <<<"$bench_bins")
+softmax_bin=$(grep '/mnist_softmax$' <<<"$example_bins")
+mlp_bin=$(grep '/mnist_mlp$' <<<"$example_bins")
+target_dir=$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/')
+out="$target_dir/compare"
+rm -rf "$out"
+mkdir -p "$out/logs"
+results="$out/results.tsv"
+: >"$results"
+
+# --- the engines, one process per call; each appends `engine round workload metric value` ---
+criterion_median_seconds() { # estimates.json -> the median point estimate in seconds
+    grep -o '"median":{"confidence_interval":{[^}]*},"point_estimate":[0-9.eE+-]*' "$1" |
+        sed 's/.*"point_estimate":\(.*\)/\1/' | awk '{ printf "%.9g\n", $1 / 1e9 }'
+}
+
+record() { # engine round workload metric value: one line of results, unless value is empty
+    [[ -n $5 ]] && printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
+    return 0
+}
+
+run_lossgraph() {
+    local round=$1 home="$out/criterion-$1" bench bin name log
+    for bench in tape losses; do
+        bin=$tape_bin
+        [[ $bench == losses ]] && bin=$losses_bin
+        log="$out/logs/lossgraph-$bench-$round.log"
+        CRITERION_HOME=$home "$bin" --bench --noplot "${timing[@]}" >"$log" 2>&1 ||
+            die "lossgraph bench $bench failed; see $log"
+    done
+    for name in mlp_step mlp_step_b1 scalar_chain softmax_ce fast_rcnn deepid2 center_loss gan_step; do
+        record lossgraph "$round" "$name" seconds \
+            "$(criterion_median_seconds "$home/$name/new/estimates.json")"
+    done
+    for name in mnist_softmax mnist_mlp; do
+        bin=$softmax_bin
+        [[ $name == mnist_mlp ]] && bin=$mlp_bin
+        log="$out/logs/lossgraph-$name-$round.log"
+        "$bin" --data "$mnist_dir" >"$log" 2>&1 || die "$name failed; see $log"
+        record lossgraph "$round" "$name" seconds \
+            "$(sed -n 's/^training time: \([0-9.]*\) s$/\1/p' "$log")"
+        record lossgraph "$round" "$name" accuracy \
+            "$(sed -n 's/^validation accuracy: \([0-9.]*\)$/\1/p' "$log")"
+    done
+}
+
+run_peer() { # engine round: every workload in one process; its RESULT lines go to results
+    local engine=$1 round=$2 script log
+    script="$here/torch_workloads.py"
+    [[ $engine == jax ]] && script="$here/jax_workloads.py"
+    log="$out/logs/$engine-$round.log"
+    timeout "$peer_timeout" "$python" "$script" --round "$round" --mnist "$mnist_dir" \
+        "${timing[@]}" >"$log" 2>&1 ||
+        say "$engine round $round failed or exceeded ${peer_timeout} s (its results so far are kept); see $log"
+    sed -n 's/^RESULT\t//p' "$log" >>"$results"
+}
+
+run_engine() {
+    case $1 in
+        lossgraph) run_lossgraph "$2" ;;
+        *) run_peer "$1" "$2" ;;
+    esac
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+busy_note=""
+if awk -v load="${load_before%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > cores / 2) }'; then
+    busy_note="the machine was busy (load $load_before on $(nproc) cores before the build): every engine is slowed, and PyTorch's spin-waiting OpenMP threads most of all (README.md); rerun on an idle machine"
+    say "warning: $busy_note"
+fi
+started=$SECONDS
+engines=(lossgraph "${peers[@]}")
+for ((round = 1; round <= rounds; round++)); do
+    # Rotating the order keeps any drift in the machine's load from favouring one engine.
+    shift_by=$(((round - 1) % ${#engines[@]}))
+    order=("${engines[@]:shift_by}" "${engines[@]:0:shift_by}")
+    for engine in "${order[@]}"; do
+        say "round $round/$rounds: $engine (load $(cut -d' ' -f1 /proc/loadavg), $((SECONDS - started)) s so far)"
+        run_engine "$engine" "$round"
+    done
+done
+
+# --- peak RSS: one process per engine that runs only mlp_step ---
+if [[ -x /usr/bin/time ]]; then
+    for engine in "${engines[@]}"; do
+        say "peak RSS: $engine mlp_step"
+        log="$out/logs/rss-$engine.log"
+        case $engine in
+            lossgraph) cmd=(env CRITERION_HOME="$out/criterion-rss" "$tape_bin" --bench --noplot --exact mlp_step "${timing[@]}") ;;
+            pytorch) cmd=("$python" "$here/torch_workloads.py" --only mlp_step "${timing[@]}") ;;
+            jax) cmd=("$python" "$here/jax_workloads.py" --only mlp_step "${timing[@]}") ;;
+        esac
+        if /usr/bin/time -v "${cmd[@]}" >"$log" 2>&1; then
+            kb=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$log")
+            record "$engine" 0 mlp_step rss_kb "$kb"
+        else
+            say "the peak-RSS run of $engine failed; see $log"
+        fi
+    done
+else
+    say "/usr/bin/time not found (apt-get install time): no peak RSS row"
+fi
+
+# --- the table ---
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+{
+    echo "## lossgraph vs PyTorch vs JAX (benches/compare/run.sh)"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $cpu, $(nproc) cores, $(uname -sr)"
+    echo "- load average (1, 5, 15 min): $load_before before the build, $load_start when measuring started, $(cut -d' ' -f1-3 /proc/loadavg) at the end; $((SECONDS - started)) s of measuring"
+    echo "- $(rustc --version)"
+    if $have_python; then
+        "$python" - <<'EOF'
+import importlib, platform, sys
+found = []
+for module in ["numpy", "torch", "jax", "jaxlib"]:
+    try:
+        found.append(f"{module} {importlib.import_module(module).__version__}")
+    except ImportError:
+        pass
+print(f"- Python {platform.python_version()}: " + ", ".join(found))
+EOF
+    fi
+    echo "- each cell: the median over $rounds round(s), one process per engine per round, engines alternating; per workload a $warm_up s warm-up, then $samples samples over about $measurement s (criterion for lossgraph, the same scheme in common.py for the peers); MNIST: one training run per process"
+    echo "- f32; PyTorch eager with torch.set_num_threads(2); JAX jit on CPU (XLA's own thread pool, 2 cores); lossgraph as built"
+    [[ -z ${OMP_WAIT_POLICY:-} ]] || echo "- OMP_WAIT_POLICY=$OMP_WAIT_POLICY (set by the caller)"
+    [[ -z $busy_note ]] || echo "- warning: $busy_note"
+} >"$out/header.md"
+
+if $have_python; then
+    "$python" "$here/report.py" "$results" "$out/header.md" "${peer_labels[@]}" | tee "$out/table.md"
+else
+    # No Python: lossgraph's medians only, in seconds (accuracy rows are fractions).
+    cat "$out/header.md"
+    sort -t$'\t' -k3,3 -k4,4 -k5,5g "$results" | awk -F'\t' '
+        { key = $3 " " $4; v[key, ++n[key]] = $5 }
+        END { for (k in n) { m = n[k]; mid = int((m + 1) / 2); print k ": " v[k, mid] } }' |
+        sort | tee "$out/table.md"
+fi
+say "done in $((SECONDS - started)) s; table and raw results in $out"
