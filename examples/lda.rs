@@ -374,11 +374,5 @@ fn main() -> ExitCode {
         );
         Ok(())
     });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    train::cli::exit_code(result)
 }

@@ -17,13 +17,7 @@ use train::cli::{Args, TrainingFlags};
 use train::{Activation, Adam, FitConfig, Mlp, ParamStore, fit, mnist, plot};
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    train::cli::exit_code(run())
 }
 
 fn run() -> Result<(), String> {

@@ -15,6 +15,7 @@
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::str::FromStr;
 
 /// Parsed command-line flags, consumed one by one by [`Args::value`] and [`Args::optional`].
@@ -293,5 +294,23 @@ impl TrainingFlags {
             return Err(format!("--lr must be a positive number, got {}", flags.lr));
         }
         Ok(flags)
+    }
+}
+
+/// The exit code of an example's `main`: success, or the error printed as `error: ...` on
+/// stderr and a failure code (a person reads the message; scripts read the code).
+///
+/// ```
+/// use std::process::ExitCode;
+/// assert_eq!(train::cli::exit_code(Ok(())), ExitCode::SUCCESS);
+/// assert_eq!(train::cli::exit_code(Err("no data".into())), ExitCode::FAILURE);
+/// ```
+pub fn exit_code(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
