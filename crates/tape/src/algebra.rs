@@ -81,8 +81,8 @@ pub trait Algebra<T: Float>: Clone {
         y.mul(&self.sub(&dot))
     }
     /// `self_i (onehot(labels_i) - softmax(x_i))` for logits `x [n, k]` and `self [n]`: the
-    /// backward of `log_softmax_gather`, fused in the eager algebra.
-    fn log_softmax_gather_grad(&self, x: &Self, labels: &[usize]) -> Self {
+    /// backward of `log_softmax_gather` (whose output is `logp`), fused in the eager algebra.
+    fn log_softmax_gather_grad(&self, x: &Self, _logp: &Self, labels: &[usize]) -> Self {
         crate::ops::softmax::log_softmax_gather_grad_composite(self, x, labels)
     }
     /// `self * (x > 0)`: the ReLU backward, fused in the eager algebra.
@@ -207,8 +207,8 @@ impl<T: Float> Algebra<T> for Tensor<T> {
     fn softmax_grad(&self, y: &Self, axis: usize) -> Self {
         self.softmax_grad_eager(y, axis)
     }
-    fn log_softmax_gather_grad(&self, x: &Self, labels: &[usize]) -> Self {
-        self.log_softmax_gather_grad_eager(x, labels)
+    fn log_softmax_gather_grad(&self, x: &Self, logp: &Self, labels: &[usize]) -> Self {
+        self.log_softmax_gather_grad_eager(x, logp, labels)
     }
 }
 

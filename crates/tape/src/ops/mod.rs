@@ -156,7 +156,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
         }
         Op::LogSoftmaxGather { .. } => {
             if needs[0] {
-                emit(0, g.log_softmax_gather_grad(x[0], idx));
+                emit(0, g.log_softmax_gather_grad(x[0], y, idx));
             }
         }
     }

@@ -7,7 +7,6 @@ use crate::ops::reduce::fold_row;
 use crate::parallel::{PARALLEL_ELEMENTS, assume_written, fill_rows};
 use crate::storage::INLINE;
 use crate::{Float, Shape, Tensor, Var};
-use std::mem::MaybeUninit;
 
 impl<T: Float> Tensor<T> {
     /// ln softmax along `axis`: `x - logsumexp(x)`, with the lane maximum subtracted first.
@@ -137,58 +136,37 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The eager backward of [`Tensor::log_softmax_gather`]: `g_i (onehot(y_i) - softmax(x_i))`
-    /// for each row (`self` is `g [n]`). One exponential per element: each row's `e^(x - max)`
-    /// is written once and then scaled while it is still in cache.
+    /// for each row (`self` is `g [n]`, `logp` the forward's output). One pass over the
+    /// logits: the forward's logsumexp is recovered from its output, `lse_i = x[i, y_i] -
+    /// logp_i`, so `softmax(x_i) = e^(x_i - lse_i)` needs neither the maximum nor the sum
+    /// again. Its rounding (half an ulp of `logp_i`) is that of the usual `e^(log_softmax)`.
     pub(crate) fn log_softmax_gather_grad_eager(
         &self,
         x: &Tensor<T>,
+        logp: &Tensor<T>,
         labels: &[usize],
     ) -> Tensor<T> {
         let (n, k) = (labels.len(), x.numel() / labels.len().max(1));
         if n * k <= INLINE {
             return log_softmax_gather_grad_composite(self, x, labels);
         }
-        let (g, x) = (self.data(), x.data());
+        let (g, x, logp) = (self.data(), x.data(), logp.data());
         Tensor::build(Shape::from([n, k]), |v| {
             fill_rows(v, n, k, n * k >= PARALLEL_ELEMENTS, |rows, out| {
                 for (i, out) in rows.zip(out.chunks_exact_mut(k)) {
                     let row = &x[i * k..(i + 1) * k];
-                    let m = fold_row(row, T::NEG_INFINITY, &Float::max, &Float::max);
-                    let m = if m.is_finite() { m } else { T::ZERO };
-                    let total = exp_shifted_into(row, m, out);
-                    // SAFETY: `exp_shifted_into` wrote every element of `out`.
-                    let out = unsafe { assume_written(out) };
-                    let scale = -g[i] / total;
-                    for o in out.iter_mut() {
-                        *o *= scale;
+                    let lse = row[labels[i]] - logp[i];
+                    let minus_g = -g[i];
+                    for (o, &x) in out.iter_mut().zip(row) {
+                        o.write(minus_g * (x - lse).exp());
                     }
+                    // SAFETY: the loop above wrote every element of `out`.
+                    let out = unsafe { assume_written(out) };
                     out[labels[i]] += g[i];
                 }
             });
         })
     }
-}
-
-/// Writes `e^(x - m)` of each element of `row` into `out` and returns their sum (in eight
-/// partial sums, so that the loop vectorises).
-fn exp_shifted_into<T: Float>(row: &[T], m: T, out: &mut [MaybeUninit<T>]) -> T {
-    const LANES: usize = 8;
-    let mut acc = [T::ZERO; LANES];
-    let (mut rows, mut outs) = (row.chunks_exact(LANES), out.chunks_exact_mut(LANES));
-    for (r, o) in (&mut rows).zip(&mut outs) {
-        for l in 0..LANES {
-            let e = (r[l] - m).exp();
-            o[l].write(e);
-            acc[l] += e;
-        }
-    }
-    let mut tail = T::ZERO;
-    for (&x, o) in rows.remainder().iter().zip(outs.into_remainder()) {
-        let e = (x - m).exp();
-        o.write(e);
-        tail += e;
-    }
-    acc.into_iter().fold(tail, |a, v| a + v)
 }
 
 /// `x [n, k]` with `n` labels below `k`: returns `k`, or panics naming the operation.
