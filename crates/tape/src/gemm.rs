@@ -126,7 +126,7 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
         let (a, b) = (a.view(), b.view());
         let out = Out::new(c, n);
         if m * n * k >= PARALLEL_WORK {
-            parallel_columns(m, k, n, a, b, out);
+            parallel_split(m, k, n, a, b, out);
         } else {
             packed(m, k, n, a, b, out);
         }
@@ -150,8 +150,8 @@ struct Out<'a, T> {
     _borrow: std::marker::PhantomData<&'a mut [T]>,
 }
 
-// SAFETY: an `Out` is shared between threads only by `parallel_columns`, whose parts write
-// disjoint column ranges (see `Out::row`).
+// SAFETY: an `Out` is shared between threads only by `parallel_split`, whose parts write
+// disjoint column or row ranges (see `Out::row`).
 unsafe impl<T: Send> Send for Out<'_, T> {}
 unsafe impl<T: Send> Sync for Out<'_, T> {}
 
@@ -174,11 +174,17 @@ impl<'a, T> Out<'a, T> {
         }
     }
 
+    /// The rows from row `i0` on.
+    fn starting_at_row(self, i0: usize) -> Self {
+        let ld = self.ld;
+        self.starting_at_column(i0 * ld)
+    }
+
     /// Elements `j .. j + w` of row `i`.
     ///
     /// # Safety
     /// No other live slice may cover these elements: callers on different threads use
-    /// disjoint column ranges, and each thread holds one row slice at a time.
+    /// disjoint column or row ranges, and each thread holds one row slice at a time.
     #[allow(clippy::mut_from_ref)]
     unsafe fn row(&self, i: usize, j: usize, w: usize) -> &mut [T] {
         let start = i * self.ld + j;
@@ -214,6 +220,10 @@ fn packed_tiles<T: Float, const NR: usize>(
     b: View<'_, T>,
     c: Out<'_, T>,
 ) {
+    // A row-major A is read in place, six rows at a time: packing it would interleave its
+    // rows element by element, about a cycle per element, which costs more than it saves.
+    // (B is always packed: its micro-panel is reread for every tile and must sit in L1.)
+    let a_in_place = a.cs == 1;
     with_pack_space::<T>(|pa, pb| {
         // Equal depth and row blocks: a thin last block (depth 16 after three of 256, say)
         // would pay the tile write-back for little arithmetic.
@@ -225,16 +235,22 @@ fn packed_tiles<T: Float, const NR: usize>(
                 pack::<T, NR>(pb, b.at(pc, jc), kc, nc, true);
                 for ic in (0..m).step_by(mb) {
                     let mc = mb.min(m - ic);
-                    pack::<T, MR>(pa, a.at(ic, pc), kc, mc, false);
+                    if !a_in_place {
+                        pack::<T, MR>(pa, a.at(ic, pc), kc, mc, false);
+                    }
                     for jr in (0..nc).step_by(NR) {
                         let bp = &pb[jr * kc..(jr + NR) * kc];
                         for ir in (0..mc).step_by(MR) {
-                            let ap = &pa[ir * kc..(ir + MR) * kc];
-                            let acc = micro_kernel::<T, NR>(kc, ap, bp);
+                            let rows = MR.min(mc - ir);
+                            let acc = if a_in_place {
+                                micro_kernel_rows::<T, NR>(kc, a.at(ic + ir, pc), rows, bp)
+                            } else {
+                                micro_kernel::<T, NR>(kc, &pa[ir * kc..(ir + MR) * kc], bp)
+                            };
                             let tile = Tile {
                                 row: ic + ir,
                                 col: jc + jr,
-                                rows: MR.min(mc - ir),
+                                rows,
                                 cols: NR.min(nc - jr),
                                 accumulate: pc > 0,
                             };
@@ -276,36 +292,55 @@ fn pack<T: Float, const R: usize>(
     };
     let slot = |q: usize, p: usize| q * R * depth + p * R;
     if line == 1 {
-        // Lines are contiguous at each depth: read the source row by row, in memory order, and
-        // deal each run of R values to its panel.
-        for p in 0..depth {
-            let row = &src.data[p * deep..p * deep + width];
-            let mut runs = row.chunks_exact(R);
-            for (q, run) in runs.by_ref().enumerate() {
-                let out: &mut [T; R] = (&mut dst[slot(q, p)..slot(q, p) + R])
-                    .try_into()
-                    .expect("R");
-                *out = run.try_into().expect("R wide"); // vector moves, not a memmove call
+        // Lines are contiguous at each depth: fill one panel at a time, so the writes are one
+        // sequential stream and each read is a whole run of R values of a source row.
+        let full = width / R;
+        for q in 0..full {
+            let panel = &mut dst[slot(q, 0)..slot(q + 1, 0)];
+            for (p, out) in panel.chunks_exact_mut(R).enumerate() {
+                let start = p * deep + q * R;
+                let out: &mut [T; R] = out.try_into().expect("R");
+                *out = src.data[start..start + R].try_into().expect("R wide"); // vector moves
             }
-            let rest = runs.remainder();
-            if !rest.is_empty() {
-                let out = &mut dst[slot(panels - 1, p)..slot(panels - 1, p) + R];
-                out[..rest.len()].copy_from_slice(rest);
-                out[rest.len()..].fill(T::ZERO);
+        }
+        let rest = width - full * R;
+        if rest > 0 {
+            let panel = &mut dst[slot(full, 0)..slot(full + 1, 0)];
+            for (p, out) in panel.chunks_exact_mut(R).enumerate() {
+                let start = p * deep + full * R;
+                out[..rest].copy_from_slice(&src.data[start..start + rest]);
+                out[rest..].fill(T::ZERO);
             }
         }
     } else {
-        // Lines are strided: each line is contiguous along the depth, so walk the panel's lines
-        // in step, depth by depth.
+        // Lines are strided, each contiguous along the depth (a transposed B): read the
+        // panel's lines in step, eight depth steps at a time, and write the transposed block.
+        // Lines past the edge repeat the last one; the micro-kernel's sums for them are
+        // discarded by `store`.
+        const STEP: usize = 8;
+        debug_assert_eq!(deep, 1, "a matrix view is contiguous along one axis");
         for q in 0..panels {
             let lines = R.min(width - q * R);
-            for p in 0..depth {
-                let out = &mut dst[slot(q, p)..slot(q, p) + R];
-                let base = q * R * line + p * deep;
-                for (l, o) in out[..lines].iter_mut().enumerate() {
-                    *o = src.data[base + l * line];
+            let src_line: [&[T]; R] = std::array::from_fn(|l| {
+                let start = (q * R + l.min(lines - 1)) * line;
+                &src.data[start..start + depth]
+            });
+            let panel = &mut dst[slot(q, 0)..slot(q, depth)];
+            let mut blocks = panel.chunks_exact_mut(STEP * R);
+            let mut p0 = 0;
+            for block in blocks.by_ref() {
+                for (l, s) in src_line.iter().enumerate() {
+                    let run: &[T; STEP] = s[p0..p0 + STEP].try_into().expect("STEP");
+                    for (d, &x) in run.iter().enumerate() {
+                        block[d * R + l] = x;
+                    }
                 }
-                out[lines..].fill(T::ZERO);
+                p0 += STEP;
+            }
+            for (d, out) in blocks.into_remainder().chunks_exact_mut(R).enumerate() {
+                for (o, s) in out.iter_mut().zip(&src_line) {
+                    *o = s[p0 + d];
+                }
             }
         }
     }
@@ -339,12 +374,39 @@ fn micro_kernel<T: Float, const NR: usize>(kc: usize, a: &[T], b: &[T]) -> [[T; 
     acc
 }
 
+/// [`micro_kernel`] reading A in place: `rows` (at most `MR`) rows of `a`, `a.rs` apart and
+/// contiguous along the depth. Missing rows repeat the last one; their sums are discarded.
+#[inline(never)]
+fn micro_kernel_rows<T: Float, const NR: usize>(
+    kc: usize,
+    a: View<'_, T>,
+    rows: usize,
+    b: &[T],
+) -> [[T; NR]; MR] {
+    debug_assert_eq!(a.cs, 1);
+    let line: [&[T]; MR] = std::array::from_fn(|i| {
+        let start = i.min(rows - 1) * a.rs;
+        &a.data[start..start + kc]
+    });
+    let mut acc = [[T::ZERO; NR]; MR];
+    for (p, bp) in b[..kc * NR].chunks_exact(NR).enumerate() {
+        let bp: &[T; NR] = bp.try_into().expect("chunks of NR");
+        for i in 0..MR {
+            let ap = line[i][p];
+            for j in 0..NR {
+                acc[i][j] = ap.mul_add(bp[j], acc[i][j]);
+            }
+        }
+    }
+    acc
+}
+
 /// Writes (or adds) a register tile into its place in `c`, cut to the matrix edge.
 #[inline]
 fn store<T: Float, const NR: usize>(acc: &[[T; NR]; MR], c: &Out<'_, T>, tile: Tile) {
     for (i, t) in acc.iter().take(tile.rows).enumerate() {
-        // SAFETY: this thread owns columns col..col + cols (see `parallel_columns`) and holds
-        // no other row slice.
+        // SAFETY: this thread owns these rows and columns (see `parallel_split`) and holds no
+        // other row slice.
         let dst = unsafe { c.row(tile.row + i, tile.col, tile.cols) };
         if tile.accumulate {
             for (d, &v) in dst.iter_mut().zip(t) {
@@ -364,6 +426,37 @@ fn with_pack_space<T: Float>(f: impl FnOnce(&mut Vec<T>, &mut Vec<T>)) {
         let (pa, pb) = pool.pack_space();
         f(pa, pb)
     })
+}
+
+/// Splits `c` across the helper threads and the calling thread: by columns, or by rows when
+/// `c` is a single tile wide (a classifier's few outputs).
+fn parallel_split<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    c: Out<'_, T>,
+) {
+    if n > 16 {
+        parallel_columns(m, k, n, a, b, c);
+    } else {
+        // Each part is a whole number of MR-row tiles and packs its own (small) copy of B.
+        in_parallel(m.div_ceil(MR), |part, parts| {
+            let height = m.div_ceil(parts).next_multiple_of(MR);
+            let i0 = part * height;
+            if i0 < m {
+                packed(
+                    height.min(m - i0),
+                    k,
+                    n,
+                    a.at(i0, 0),
+                    b,
+                    c.starting_at_row(i0),
+                );
+            }
+        });
+    }
 }
 
 /// Splits the columns of `c` across the helper threads and the calling thread.

@@ -96,15 +96,29 @@ pub(crate) struct Buffer<T: Float>(ManuallyDrop<Arc<Vec<T>>>);
 impl<T: Float> Buffer<T> {
     /// An empty buffer with room for `len` elements, from the pool when possible.
     pub(crate) fn with_capacity(len: usize) -> Self {
+        Self::recycled(len, |v| v.clear())
+    }
+
+    /// A uniquely owned vector with room for `len`, from the pool when possible, prepared
+    /// by `prepare`.
+    fn recycled(len: usize, prepare: impl FnOnce(&mut Vec<T>)) -> Self {
         let pooled = T::pool()
             .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take(len)))
             .ok()
             .flatten();
         let mut arc = pooled.unwrap_or_else(|| Arc::new(Vec::with_capacity(len)));
-        Arc::get_mut(&mut arc)
-            .expect("pooled buffers are uniquely owned")
-            .clear();
+        prepare(Arc::get_mut(&mut arc).expect("pooled buffers are uniquely owned"));
         Buffer(ManuallyDrop::new(arc))
+    }
+
+    /// A buffer of exactly `len` elements whose values are unspecified: whatever a recycled
+    /// buffer held (zeros past its old length). For kernels that overwrite every element, so
+    /// they skip a fill pass over memory they are about to write anyway.
+    pub(crate) fn stale(len: usize) -> Self {
+        Self::recycled(len, |v| {
+            v.truncate(len);
+            v.resize(len, T::ZERO);
+        })
     }
 
     pub(crate) fn from_vec(v: Vec<T>) -> Self {
@@ -193,6 +207,14 @@ impl<T: Float> Storage<T> {
             "a kernel produced the wrong number of elements"
         );
         Storage::Heap(buf)
+    }
+
+    /// `len` elements of unspecified value, for a kernel that overwrites them all.
+    pub(crate) fn stale(len: usize) -> Self {
+        if len <= INLINE {
+            return Self::filled(len, T::ZERO);
+        }
+        Storage::Heap(Buffer::stale(len))
     }
 
     /// `len` copies of `value`.

@@ -106,6 +106,13 @@ impl<T: Float> Tensor<T> {
         Tensor { shape, storage }
     }
 
+    /// A tensor whose elements are unspecified (stale values of a recycled buffer), for kernels
+    /// that overwrite every element: it skips a pass over memory about to be written.
+    pub(crate) fn stale(shape: Shape) -> Self {
+        let storage = Storage::stale(shape.numel());
+        Tensor { shape, storage }
+    }
+
     /// Builds a tensor from an iterator that yields exactly `shape.numel()` elements.
     #[inline]
     pub(crate) fn collect(shape: Shape, iter: impl Iterator<Item = T>) -> Self {

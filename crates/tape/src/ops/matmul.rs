@@ -56,7 +56,8 @@ impl<T: Float> Tensor<T> {
     /// transposed operand is read in place, never copied.
     pub fn matmul_t(&self, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
         let (batch, m, _, n, shape) = product_shape(self.shape(), b.shape(), ta, tb);
-        let mut out = Tensor::zeros(shape);
+        // `gemm` writes every element of `c`.
+        let mut out = Tensor::stale(shape);
         let r = self.rank();
         let (ap, aq) = (self.dims()[r - 2], self.dims()[r - 1]);
         let (bp, bq) = (b.dims()[r - 2], b.dims()[r - 1]);
