@@ -8,7 +8,9 @@
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Runs `run(part, parts)` once for each `part < parts`, on the calling thread and the helper
 /// threads, where `parts` is at most `max_parts` and the thread count. While another thread is
@@ -129,9 +131,19 @@ impl Drop for Finish<'_> {
 }
 
 /// A long-lived thread that runs one part of a product at a time.
+///
+/// Both sides spin briefly before sleeping: a training step hands out a parallel part every few
+/// tens of microseconds, and a futex wake plus the scheduler's latency costs about as much as a
+/// small product. The state itself lives under the mutex; the two flags are hints that let a
+/// spinning side see news without taking the lock, and each side notifies only when the other
+/// is actually asleep (which it records under the lock, so no wake-up is lost).
 struct Helper {
     state: Mutex<HelperState>,
     changed: Condvar,
+    /// A job was posted and not yet taken.
+    has_job: AtomicBool,
+    /// The current job finished and its result was not yet collected.
+    is_done: AtomicBool,
 }
 
 #[derive(Default)]
@@ -139,40 +151,77 @@ struct HelperState {
     job: Option<(&'static (dyn Fn(usize) + Sync), usize)>,
     /// Set when the job finished: `Some(true)` on success, `Some(false)` if it panicked.
     done: Option<bool>,
+    helper_asleep: bool,
+    caller_asleep: bool,
+}
+
+/// How long a side spins for news before it sleeps.
+const SPIN: Duration = Duration::from_micros(100);
+
+/// Spins until `ready` holds or `SPIN` has passed.
+fn spin_until(ready: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !ready() && start.elapsed() < SPIN {
+        for _ in 0..32 {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 impl Helper {
+    fn lock(&self) -> MutexGuard<'_, HelperState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, s: MutexGuard<'a, HelperState>) -> MutexGuard<'a, HelperState> {
+        self.changed.wait(s).unwrap_or_else(|e| e.into_inner())
+    }
+
     fn start(&self, job: &'static (dyn Fn(usize) + Sync), part: usize) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.lock();
         s.job = Some((job, part));
         s.done = None;
-        self.changed.notify_all();
+        self.has_job.store(true, Ordering::Release);
+        if s.helper_asleep {
+            self.changed.notify_all();
+        }
     }
 
     /// Waits for the current job; false if it panicked.
     fn finish(&self) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        spin_until(|| self.is_done.load(Ordering::Acquire));
+        let mut s = self.lock();
         while s.done.is_none() {
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.caller_asleep = true;
+            s = self.wait(s);
+            s.caller_asleep = false;
         }
+        self.is_done.store(false, Ordering::Relaxed);
         s.done.take().unwrap_or(false)
     }
 
     fn serve(&self) {
         loop {
+            spin_until(|| self.has_job.load(Ordering::Acquire));
             let (job, part) = {
-                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                let mut s = self.lock();
                 loop {
                     if let Some(j) = s.job.take() {
+                        self.has_job.store(false, Ordering::Relaxed);
                         break j;
                     }
-                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                    s.helper_asleep = true;
+                    s = self.wait(s);
+                    s.helper_asleep = false;
                 }
             };
             let ok = catch_unwind(AssertUnwindSafe(|| job(part))).is_ok();
-            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = self.lock();
             s.done = Some(ok);
-            self.changed.notify_all();
+            self.is_done.store(true, Ordering::Release);
+            if s.caller_asleep {
+                self.changed.notify_all();
+            }
         }
     }
 }
@@ -193,6 +242,8 @@ fn helpers() -> &'static [&'static Helper] {
                 let helper: &'static Helper = Box::leak(Box::new(Helper {
                     state: Mutex::new(HelperState::default()),
                     changed: Condvar::new(),
+                    has_job: AtomicBool::new(false),
+                    is_done: AtomicBool::new(false),
                 }));
                 std::thread::Builder::new()
                     .name(format!("lossgraph-{i}"))
