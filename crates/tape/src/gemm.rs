@@ -282,6 +282,9 @@ fn pack<T: Float, const R: usize>(
 ) {
     let panels = width.div_ceil(R);
     if dst.len() < panels * R * depth {
+        // Exactly what this block needs: the usual doubling would keep up to twice the
+        // largest block alive for the life of the thread.
+        dst.reserve_exact(panels * R * depth - dst.len());
         dst.resize(panels * R * depth, T::ZERO);
     }
     // Step through the source along the lines (`line`) and along the depth (`deep`).
