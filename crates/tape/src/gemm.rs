@@ -180,6 +180,28 @@ impl<'a, T> Out<'a, T> {
         self.starting_at_column(i0 * ld)
     }
 
+    /// Asks the cache for rows `i .. i + rows`, columns `j .. j + w`, ahead of a tile's store:
+    /// a large output is not in cache, and without this the tile's stores wait on memory
+    /// while the next tile's arithmetic could run. A hint only; it never faults.
+    #[inline]
+    fn prefetch(&self, i: usize, rows: usize, j: usize, w: usize) {
+        #[cfg(target_arch = "x86_64")]
+        for r in i..i + rows {
+            let first = self.ptr.wrapping_add(r * self.ld + j);
+            let last = first.wrapping_add(w - 1);
+            for p in [first, last] {
+                // SAFETY: prefetching reads nothing and cannot fault, whatever the address.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        p.cast::<i8>(),
+                    )
+                };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (i, rows, j, w);
+    }
+
     /// Elements `j .. j + w` of row `i`.
     ///
     /// # Safety
@@ -242,6 +264,7 @@ fn packed_tiles<T: Float, const NR: usize>(
                         let bp = &pb[jr * kc..(jr + NR) * kc];
                         for ir in (0..mc).step_by(MR) {
                             let rows = MR.min(mc - ir);
+                            c.prefetch(ic + ir, rows, jc + jr, NR.min(nc - jr));
                             let acc = if a_in_place {
                                 micro_kernel_rows::<T, NR>(kc, a.at(ic + ir, pc), rows, bp)
                             } else {
