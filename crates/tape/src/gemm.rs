@@ -318,15 +318,21 @@ fn pack<T: Float, const R: usize>(
     };
     let slot = |q: usize, p: usize| q * R * depth + p * R;
     if line == 1 {
-        // Lines are contiguous at each depth: fill one panel at a time, so the writes are one
-        // sequential stream and each read is a whole run of R values of a source row.
+        // Lines are contiguous at each depth. Eight panels at a time, walk down the depth and
+        // copy each source row's run for those panels: the reads are 8 R values in a row (a
+        // source far larger than the caches is read in long runs, not one line per page) and
+        // the writes go to eight sequential streams.
+        const GROUP: usize = 8;
         let full = width / R;
-        for q in 0..full {
-            let panel = &mut dst[slot(q, 0)..slot(q + 1, 0)];
-            for (p, out) in panel.chunks_exact_mut(R).enumerate() {
-                let start = p * deep + q * R;
-                let out: &mut [T; R] = out.try_into().expect("R");
-                *out = src.data[start..start + R].try_into().expect("R wide"); // vector moves
+        for q0 in (0..full).step_by(GROUP) {
+            let group = GROUP.min(full - q0);
+            for p in 0..depth {
+                let row = &src.data[p * deep + q0 * R..p * deep + (q0 + group) * R];
+                for (g, run) in row.chunks_exact(R).enumerate() {
+                    let at = slot(q0 + g, p);
+                    let out: &mut [T; R] = (&mut dst[at..at + R]).try_into().expect("R");
+                    *out = run.try_into().expect("R wide"); // vector moves
+                }
             }
         }
         let rest = width - full * R;
