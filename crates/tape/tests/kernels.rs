@@ -605,12 +605,21 @@ fn matmul_kernels() {
 
 /// The packed kernel at sizes that split across threads (by columns, or by rows for a narrow
 /// product), with ragged edges (rows not a multiple of 6, columns not a multiple of 8), several
-/// depth blocks, and every transpose combination, against a naive triple loop. Each product
-/// lands in a recycled buffer holding the previous product's values, which it must overwrite.
+/// depth blocks, and every transpose combination, against a naive triple loop; likewise the
+/// vector and outer-product paths. Each product lands in a recycled buffer holding an earlier
+/// product's values, which it must overwrite.
 #[test]
 fn matmul_packed_paths_match_a_naive_loop() {
     let mut rg = rng(5);
-    for (m, k, n) in [(151, 300, 37), (301, 530, 10), (7, 9, 600)] {
+    let shapes = [
+        (151, 300, 37),
+        (301, 530, 10),
+        (7, 9, 600),
+        (1, 600, 301),
+        (301, 600, 1),
+        (401, 1, 399),
+    ];
+    for (m, k, n) in shapes {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = uniform(&mut rg, if ta { [k, m] } else { [m, k] }, -1.0, 1.0);
             let b = uniform(&mut rg, if tb { [n, k] } else { [k, n] }, -1.0, 1.0);
