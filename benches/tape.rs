@@ -3,10 +3,14 @@
 //! - `mlp_step`: MLP 784-512-256-10, ReLU, mean softmax cross-entropy over batch 128.
 //! - `mlp_step_b1`: the same with batch 1.
 //! - `scalar_chain`: x = tanh(x * 1.0001 + 0.1) 5,000 times on one element, then backward.
+//!
+//! With `LOSSGRAPH_BARE_STEPS=N` in the environment the binary runs `mlp_step` N times in a
+//! plain loop instead, prints the median step time and exits: `benches/compare/run.sh` reads
+//! that process's peak RSS as the engine's own footprint, without criterion's (about 8 MB).
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tape::{Tape, Tensor, Var};
@@ -58,11 +62,17 @@ impl Mlp {
     }
 }
 
-fn mlp_bench(c: &mut Criterion, name: &str, batch: usize) {
+/// The network, a batch of inputs and their labels, from a fixed seed.
+fn mlp_setup(batch: usize) -> (Mlp, Tensor<f32>, Vec<usize>) {
     let mut rng = StdRng::seed_from_u64(42);
     let mlp = Mlp::new(&mut rng);
     let x = uniform(&mut rng, &[batch, WIDTHS[0]], 1.0);
     let labels: Vec<usize> = (0..batch).map(|_| rng.random_range(0..10)).collect();
+    (mlp, x, labels)
+}
+
+fn mlp_bench(c: &mut Criterion, name: &str, batch: usize) {
+    let (mlp, x, labels) = mlp_setup(batch);
     let mut tape = Tape::new();
     c.bench_function(name, |b| {
         b.iter(|| {
@@ -101,5 +111,37 @@ fn scalar_chain(c: &mut Criterion) {
     });
 }
 
+/// `mlp_step` `steps` times with no harness; prints the median step time.
+fn bare_mlp_steps(steps: usize) {
+    let (mlp, x, labels) = mlp_setup(128);
+    let mut tape = Tape::new();
+    let mut times = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        tape.reset();
+        let start = std::time::Instant::now();
+        black_box(mlp.step(&tape, &x, &labels));
+        times.push(start.elapsed());
+    }
+    times.sort();
+    if let Some(median) = times.get(steps / 2) {
+        println!("mlp_step, bare loop of {steps} steps: median {median:?}");
+    }
+}
+
 criterion_group!(benches, mlp_step, mlp_step_b1, scalar_chain);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var("LOSSGRAPH_BARE_STEPS") {
+        Ok(steps) => match steps.parse() {
+            Ok(steps) => bare_mlp_steps(steps),
+            Err(_) => {
+                eprintln!("LOSSGRAPH_BARE_STEPS must be a step count, not {steps:?}");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

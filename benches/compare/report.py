@@ -3,7 +3,7 @@
 Usage: report.py RESULTS_TSV HEADER_TXT [pytorch=LABEL|missing] [jax=LABEL|missing]
 
 RESULTS_TSV lines: engine, round, workload, metric, value (seconds, accuracy,
-compile_seconds, rss_kb). Every cell is the median over the rounds (processes) of one engine.
+compile_seconds, rss_kb, rss_bare_kb). Every cell is the median over the rounds (processes) of one engine.
 """
 
 import statistics
@@ -31,6 +31,7 @@ ROWS = [
     ("mnist_mlp", "seconds", "MNIST MLP 784-256-10 Adam, 10 epochs (training)", "time"),
     ("mnist_mlp", "accuracy", "MNIST MLP, validation accuracy", "accuracy"),
     ("mlp_step", "rss_kb", "peak RSS of the mlp_step process", "memory"),
+    ("mlp_step", "rss_bare_kb", "peak RSS, mlp_step in a bare loop (lossgraph only)", "memory"),
 ]
 
 
@@ -60,7 +61,8 @@ def format_value(value, unit):
         return format_time(value)
     if unit == "accuracy":
         return f"{value:.3f}"
-    return f"{value / 1024:.0f} MB"
+    megabytes = value / 1024
+    return f"{megabytes:.1f} MB" if megabytes < 100 else f"{megabytes:.0f} MB"
 
 
 def main():

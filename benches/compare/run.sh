@@ -173,6 +173,16 @@ if [[ -x /usr/bin/time ]]; then
             say "the peak-RSS run of $engine failed; see $log"
         fi
     done
+    # The engine's own footprint: the same bench binary running mlp_step in a plain loop,
+    # without criterion's statistics and reports.
+    say "peak RSS: lossgraph mlp_step, bare loop"
+    log="$out/logs/rss-lossgraph-bare.log"
+    if LOSSGRAPH_BARE_STEPS=500 /usr/bin/time -v "$tape_bin" >"$log" 2>&1; then
+        kb=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$log")
+        record lossgraph 0 mlp_step rss_bare_kb "$kb"
+    else
+        say "the bare-loop peak-RSS run of lossgraph failed; see $log"
+    fi
 else
     say "/usr/bin/time not found (apt-get install time): no peak RSS row"
 fi
