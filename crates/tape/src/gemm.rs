@@ -3,17 +3,20 @@
 //! Products with a vector (batch-1 layers and their gradients) and outer products run as direct
 //! loops: packing a whole matrix for them would cost more than the product itself. Everything
 //! else runs the classic packed, cache-blocked algorithm (Goto and van de Geijn; the BLIS loop
-//! order): panels of `op(B)` and `op(A)` are copied into contiguous per-thread buffers, and a
-//! register-blocked micro-kernel multiplies them. The micro-kernel is plain Rust over fixed-size
-//! arrays, which the compiler turns into 12 vector accumulators and fused multiply-adds.
-//! Large products are split by columns across the helper threads of [`crate::parallel`].
+//! order): panels of `op(B)` are copied into a contiguous per-thread buffer, and so are panels
+//! of a transposed `op(A)`; a row-major A is read in place, six rows at a time. A
+//! register-blocked micro-kernel multiplies them. It is plain Rust over fixed-size arrays,
+//! which the compiler turns into 12 vector accumulators and fused multiply-adds; the output
+//! rows of each tile are prefetched before it runs, so a large output's cache misses overlap
+//! the arithmetic. Large products are split by columns (by rows when the output is one tile
+//! wide) across the helper threads of [`crate::parallel`].
 //!
 //! Why not a GEMM crate: `matrixmultiply` (measured as fast as `gemm` on the MLP shapes, with
 //! far fewer dependencies) allocates its packing buffer on every call, so a training step could
 //! never be allocation-free, and it owns its threads. Here the packing buffers live in the
-//! per-thread pool and large products are split by columns across a few long-lived helper
-//! threads. Each output element is summed in the same order whatever the split, so results do
-//! not depend on the number of threads.
+//! per-thread pool and large products are split across a few long-lived helper threads. Each
+//! output element is summed in the same order whatever the split, so results do not depend on
+//! the number of threads.
 
 use crate::Float;
 use crate::parallel::in_parallel;
