@@ -155,8 +155,10 @@ struct HelperState {
     caller_asleep: bool,
 }
 
-/// How long a side spins for news before it sleeps.
-const SPIN: Duration = Duration::from_micros(100);
+/// How long a side spins for news before it sleeps: long enough to stay awake across the
+/// single-threaded stretches of a training step (bias, activation, loss: a few hundred
+/// microseconds in `mlp_step`), short enough that an idle program stops burning a core at once.
+const SPIN: Duration = Duration::from_millis(1);
 
 /// Spins until `ready` holds or `SPIN` has passed.
 fn spin_until(ready: impl Fn() -> bool) {
