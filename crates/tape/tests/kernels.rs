@@ -603,39 +603,6 @@ fn matmul_kernels() {
     assert_close(&x.matmul(&y), &want, 1e-13);
 }
 
-/// The packed kernel at sizes that split across threads (by columns, or by rows for a narrow
-/// product), with ragged edges (rows not a multiple of 6, columns not a multiple of 8), several
-/// depth blocks, and every transpose combination, against a naive triple loop; likewise the
-/// vector and outer-product paths. Each product lands in a recycled buffer holding an earlier
-/// product's values, which it must overwrite.
-#[test]
-fn matmul_packed_paths_match_a_naive_loop() {
-    let mut rg = rng(5);
-    let shapes = [
-        (151, 300, 37),
-        (301, 530, 10),
-        (7, 9, 600),
-        (1, 600, 301),
-        (301, 600, 1),
-        (401, 1, 399),
-    ];
-    for (m, k, n) in shapes {
-        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let a = uniform(&mut rg, if ta { [k, m] } else { [m, k] }, -1.0, 1.0);
-            let b = uniform(&mut rg, if tb { [n, k] } else { [k, n] }, -1.0, 1.0);
-            let at = |i: usize, l: usize| if ta { a.at(&[l, i]) } else { a.at(&[i, l]) };
-            let bt = |l: usize, j: usize| if tb { b.at(&[j, l]) } else { b.at(&[l, j]) };
-            let want = Tensor::from_fn([m, n], |p| {
-                (0..k).map(|l| at(p / n, l) * bt(l, p % n)).sum()
-            });
-            assert_close(&a.matmul_t(&b, ta, tb), &want, 1e-12);
-            // f32 runs the wider register tile (16 columns instead of 8).
-            let single = a.cast::<f32>().matmul_t(&b.cast::<f32>(), ta, tb);
-            assert_close(&single.cast::<f64>(), &want, 1e-4);
-        }
-    }
-}
-
 #[test]
 fn softmax_kernels_along_inner_and_outer_axes() {
     let x = v(&[0.0, 0.0, 2f64.ln(), 0.0, 0.0, 3f64.ln()], &[1, 3, 2]);
