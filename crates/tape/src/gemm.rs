@@ -464,7 +464,9 @@ fn with_pack_space<T: Float>(f: impl FnOnce(&mut Vec<T>, &mut Vec<T>)) {
 }
 
 /// Splits `c` across the helper threads and the calling thread: by columns, or by rows when
-/// `c` is a single tile wide (a classifier's few outputs).
+/// `c` is a single tile wide (a classifier's few outputs). Each part is a whole number of
+/// tiles (16 columns, or `MR` rows), so the split never changes a tile, and every element of
+/// `c` is written by exactly one thread.
 fn parallel_split<T: Float>(
     m: usize,
     k: usize,
@@ -473,45 +475,20 @@ fn parallel_split<T: Float>(
     b: View<'_, T>,
     c: Out<'_, T>,
 ) {
-    if n > 16 {
-        parallel_columns(m, k, n, a, b, c);
-    } else {
-        // Each part is a whole number of MR-row tiles and packs its own (small) copy of B.
-        in_parallel(m.div_ceil(MR), |part, parts| {
-            let height = m.div_ceil(parts).next_multiple_of(MR);
-            let i0 = part * height;
-            if i0 < m {
-                packed(
-                    height.min(m - i0),
-                    k,
-                    n,
-                    a.at(i0, 0),
-                    b,
-                    c.starting_at_row(i0),
-                );
-            }
-        });
-    }
-}
-
-/// Splits the columns of `c` across the helper threads and the calling thread.
-fn parallel_columns<T: Float>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: View<'_, T>,
-    b: View<'_, T>,
-    c: Out<'_, T>,
-) {
-    // Each part is a whole number of 16-column tiles, so the split never changes a tile.
-    // Part `q` computes columns q * width .. (q + 1) * width: every element of `c` is written
-    // by exactly one thread.
-    in_parallel(n.div_ceil(16), |part, parts| {
-        let width = n.div_ceil(parts).next_multiple_of(16);
-        let j0 = part * width;
-        if j0 < n {
-            let out = c.starting_at_column(j0);
-            packed(m, k, width.min(n - j0), a, b.at(0, j0), out);
+    let by_rows = n <= 16;
+    let (len, unit) = if by_rows { (m, MR) } else { (n, 16) };
+    in_parallel(len.div_ceil(unit), |part, parts| {
+        let size = len.div_ceil(parts).next_multiple_of(unit);
+        let start = part * size;
+        if start >= len {
+            return;
+        }
+        let size = size.min(len - start);
+        if by_rows {
+            // Each row part packs its own (small) copy of B.
+            packed(size, k, n, a.at(start, 0), b, c.starting_at_row(start));
+        } else {
+            packed(m, k, size, a, b.at(0, start), c.starting_at_column(start));
         }
     });
 }
