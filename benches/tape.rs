@@ -6,7 +6,7 @@
 //!
 //! With `LOSSGRAPH_BARE_STEPS=N` in the environment the binary runs `mlp_step` N times in a
 //! plain loop instead, prints the median step time and exits: `benches/compare/run.sh` reads
-//! that process's peak RSS as the engine's own footprint, without criterion's (about 8 MB).
+//! that process's peak RSS as the engine's own footprint, without criterion's (about 5 MB).
 
 use std::hint::black_box;
 
