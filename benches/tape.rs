@@ -2,7 +2,9 @@
 //!
 //! - `mlp_step`: MLP 784-512-256-10, ReLU, mean softmax cross-entropy over batch 128.
 //! - `mlp_step_b1`: the same with batch 1.
-//! - `scalar_chain`: x = tanh(x * 1.0001 + 0.1) 5,000 times on one element, then backward.
+//! - `scalar_chain`: x = tanh(x * 1.0001 + 0.1) 5,000 times from x = 0.5 on a [`ScalarTape`],
+//!   then backward (15,000 recorded operations).
+//! - `scalar_chain_tensor`: the same chain on the tensor [`Tape`] with one-element tensors.
 //!
 //! With `LOSSGRAPH_BARE_STEPS=N` in the environment the binary runs `mlp_step` N times in a
 //! plain loop instead, prints the median step time and exits: `benches/compare/run.sh` reads
@@ -13,7 +15,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use tape::{Tape, Tensor, Var};
+use tape::{ScalarTape, Tape, Tensor, Var};
 
 const WIDTHS: [usize; 4] = [784, 512, 256, 10];
 
@@ -91,7 +93,17 @@ fn mlp_step_b1(c: &mut Criterion) {
 }
 
 /// Records x = tanh(x * 1.0001 + 0.1) `steps` times and sweeps back; 3 nodes per step.
-fn scalar_chain_step(tape: &Tape<f32>, steps: usize) -> f32 {
+fn scalar_chain_step(tape: &ScalarTape<f32>, steps: usize) -> f32 {
+    let x0 = tape.var(0.5);
+    let mut x = x0;
+    for _ in 0..steps {
+        x = (x * 1.0001 + 0.1).tanh();
+    }
+    x.backward();
+    x0.grad()
+}
+
+fn tensor_chain_step(tape: &Tape<f32>, steps: usize) -> f32 {
     let x0 = tape.var(Tensor::from_vec(vec![0.5], [1]));
     let mut x = x0;
     for _ in 0..steps {
@@ -102,11 +114,18 @@ fn scalar_chain_step(tape: &Tape<f32>, steps: usize) -> f32 {
 }
 
 fn scalar_chain(c: &mut Criterion) {
-    let mut tape = Tape::new();
+    let mut tape = ScalarTape::new();
     c.bench_function("scalar_chain", |b| {
         b.iter(|| {
             tape.reset();
             black_box(scalar_chain_step(&tape, 5_000))
+        })
+    });
+    let mut tape = Tape::new();
+    c.bench_function("scalar_chain_tensor", |b| {
+        b.iter(|| {
+            tape.reset();
+            black_box(tensor_chain_step(&tape, 5_000))
         })
     });
 }

@@ -14,5 +14,8 @@ pub use train;
 
 /// The names most programs need.
 pub mod prelude {
-    pub use tape::{Cmp, Float, Shape, Tape, Tensor, Var, concat, gradcheck, stack, where_};
+    pub use tape::{
+        Cmp, Float, ScalarTape, ScalarVar, Shape, Tape, Tensor, Var, concat, gradcheck, stack,
+        where_,
+    };
 }

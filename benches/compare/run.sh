@@ -104,7 +104,8 @@ run_lossgraph() {
         CRITERION_HOME=$home "$bin" --bench --noplot "${timing[@]}" >"$log" 2>&1 ||
             die "lossgraph bench $bench failed; see $log"
     done
-    for name in mlp_step mlp_step_b1 scalar_chain softmax_ce fast_rcnn deepid2 center_loss gan_step; do
+    for name in mlp_step mlp_step_b1 scalar_chain scalar_chain_tensor softmax_ce fast_rcnn deepid2 \
+        center_loss gan_step; do
         record lossgraph "$round" "$name" seconds \
             "$(criterion_median_seconds "$home/$name/new/estimates.json")"
     done

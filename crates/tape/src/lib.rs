@@ -25,8 +25,20 @@
 //! report.assert_within(1e-6);
 //! ```
 //!
+//! Code whose values are all single numbers has its own, leaner tape, [`ScalarTape`] with
+//! [`ScalarVar`] handles: the same operations and backward rules, a few nanoseconds per op.
+//!
+//! ```
+//! use tape::ScalarTape;
+//! let tape = ScalarTape::<f64>::new();
+//! let (w, b) = (tape.var(0.5), tape.var(-1.0));
+//! let loss = ((w * 3.0 + b).sigmoid() - 1.0).square(); // one sample, squared error
+//! loss.backward();
+//! assert!(w.grad() < 0.0 && b.grad() < 0.0); // raising either raises the prediction
+//! ```
+//!
 //! Layout: [`Tensor`] (values and eager kernels), [`Tape`] and [`Var`] (recording and the reverse
-//! sweep), the operations in `ops/` (one file per family, each with its forward kernel and its
+//! sweep), [`ScalarTape`] (the same for scalar code), the operations in `ops/` (one file per family, each with its forward kernel and its
 //! backward rule side by side), and [`Algebra`], the interface backward rules are written in so
 //! that one copy serves first-order gradients and gradients of gradients.
 
@@ -37,6 +49,7 @@ mod gradcheck;
 mod math;
 mod ops;
 mod parallel;
+mod scalar;
 mod shape;
 mod storage;
 mod tape;
@@ -48,6 +61,7 @@ pub use gradcheck::{GradCheck, Mismatch, gradcheck};
 pub use ops::binary::where_;
 pub use ops::shape::{concat, stack};
 pub use ops::{Cmp, Reduce, Unary};
+pub use scalar::{ScalarTape, ScalarVar};
 pub use shape::Shape;
 pub use storage::clear_pool;
 pub use tape::{Tape, Var};

@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use tape::{Tape, Tensor, Var};
+use tape::{ScalarTape, Tape, Tensor, Var};
 
 struct CountingAllocator;
 
@@ -145,6 +145,26 @@ fn scalar_chain_allocates_nothing_after_warm_up() {
         }
         x.backward();
         x0.grad().unwrap().item()
+    };
+    let expected = run(&mut tape);
+    let before = allocations();
+    let again = run(&mut tape);
+    assert_eq!(allocations() - before, 0);
+    assert_eq!(expected, again);
+}
+
+#[test]
+fn scalar_tape_steps_allocate_nothing_after_warm_up() {
+    let mut tape = ScalarTape::<f32>::new();
+    let run = |tape: &mut ScalarTape<f32>| {
+        tape.reset();
+        let x0 = tape.var(0.5);
+        let mut x = x0;
+        for _ in 0..1000 {
+            x = (x * 1.0001 + 0.1).tanh();
+        }
+        x.backward();
+        x0.grad()
     };
     let expected = run(&mut tape);
     let before = allocations();

@@ -46,7 +46,7 @@ impl Cmp {
 }
 
 impl Binary {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Binary::Add => "add",
             Binary::Sub => "sub",
@@ -57,21 +57,49 @@ impl Binary {
         }
     }
 
-    /// The forward kernel.
+    /// The function at one pair of numbers.
+    #[inline(always)]
+    pub(crate) fn eval<T: Float>(self, x: T, y: T) -> T {
+        match self {
+            Binary::Add => x + y,
+            Binary::Sub => x - y,
+            Binary::Mul => x * y,
+            Binary::Div => x / y,
+            Binary::Max => {
+                if x >= y {
+                    x
+                } else {
+                    y
+                }
+            }
+            Binary::Min => {
+                if x <= y {
+                    x
+                } else {
+                    y
+                }
+            }
+        }
+    }
+
+    /// The forward kernel: one loop per variant, so that each vectorises.
     pub(crate) fn apply<T: Float>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        use Binary::*;
         let name = self.name();
         match self {
-            Binary::Add => a.zip_map(b, name, |x, y| x + y),
-            Binary::Sub => a.zip_map(b, name, |x, y| x - y),
-            Binary::Mul => a.zip_map(b, name, |x, y| x * y),
-            Binary::Div => a.zip_map(b, name, |x, y| x / y),
-            Binary::Max => a.zip_map(b, name, |x, y| if x >= y { x } else { y }),
-            Binary::Min => a.zip_map(b, name, |x, y| if x <= y { x } else { y }),
+            Add => a.zip_map(b, name, |x, y| Add.eval(x, y)),
+            Sub => a.zip_map(b, name, |x, y| Sub.eval(x, y)),
+            Mul => a.zip_map(b, name, |x, y| Mul.eval(x, y)),
+            Div => a.zip_map(b, name, |x, y| Div.eval(x, y)),
+            Max => a.zip_map(b, name, |x, y| Max.eval(x, y)),
+            Min => a.zip_map(b, name, |x, y| Min.eval(x, y)),
         }
     }
 }
 
 /// The backward rule. Gradients of broadcast operands are summed back to their own shape.
+// Always inlined: the scalar tape calls it once per node (see `unary::backward`).
+#[inline(always)]
 pub(crate) fn backward<T: Float, A: Algebra<T>>(
     op: Binary,
     a: &A,

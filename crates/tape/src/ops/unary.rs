@@ -56,32 +56,64 @@ pub(crate) fn softplus<T: Float>(x: T) -> T {
 }
 
 impl<T: Float> Unary<T> {
-    /// The forward kernel.
+    /// The function at one number.
+    #[inline(always)]
+    pub(crate) fn eval(self, v: T) -> T {
+        use Unary::*;
+        match self {
+            Neg => -v,
+            Exp => v.exp(),
+            Ln => v.ln(),
+            Sqrt => v.sqrt(),
+            Square => v * v,
+            Recip => T::ONE / v,
+            Powf(p) => v.powf(p),
+            Abs => v.abs(),
+            Relu => {
+                if v > T::ZERO {
+                    v
+                } else {
+                    T::ZERO
+                }
+            }
+            Sigmoid => sigmoid(v),
+            Tanh => v.tanh(),
+            Softplus => softplus(v),
+            Clamp(lo, hi) => v.max(lo).min(hi),
+            Scale(c) => c * v,
+            AddScalar(c) => v + c,
+        }
+    }
+
+    /// The forward kernel: one loop per variant with its formula inlined, so that each
+    /// vectorises (a single loop matching on `self` for every element runs 4-8 times slower).
     pub(crate) fn apply(self, x: &Tensor<T>) -> Tensor<T> {
         use Unary::*;
         match self {
-            Neg => x.map(|v| -v),
-            Exp => x.map(Float::exp),
-            Ln => x.map(Float::ln),
-            Sqrt => x.map(Float::sqrt),
-            Square => x.map(|v| v * v),
-            Recip => x.map(|v| T::ONE / v),
-            Powf(p) => x.map(|v| v.powf(p)),
-            Abs => x.map(Float::abs),
-            Relu => x.map(|v| if v > T::ZERO { v } else { T::ZERO }),
-            Sigmoid => x.map(sigmoid),
-            Tanh => x.map(Float::tanh),
-            Softplus => x.map(softplus),
-            Clamp(lo, hi) => x.map(|v| v.max(lo).min(hi)),
-            Scale(c) => x.map(|v| c * v),
-            AddScalar(c) => x.map(|v| v + c),
+            Neg => x.map(|v| Neg.eval(v)),
+            Exp => x.map(|v| Exp.eval(v)),
+            Ln => x.map(|v| Ln.eval(v)),
+            Sqrt => x.map(|v| Sqrt.eval(v)),
+            Square => x.map(|v| Square.eval(v)),
+            Recip => x.map(|v| Recip.eval(v)),
+            Powf(p) => x.map(|v| Powf(p).eval(v)),
+            Abs => x.map(|v| Abs.eval(v)),
+            Relu => x.map(|v| Relu.eval(v)),
+            Sigmoid => x.map(|v| Sigmoid.eval(v)),
+            Tanh => x.map(|v| Tanh.eval(v)),
+            Softplus => x.map(|v| Softplus.eval(v)),
+            Clamp(lo, hi) => x.map(|v| Clamp(lo, hi).eval(v)),
+            Scale(c) => x.map(|v| Scale(c).eval(v)),
+            AddScalar(c) => x.map(|v| AddScalar(c).eval(v)),
         }
     }
 }
 
 /// The backward rule: the gradient of the operand, given its value `x`, the result `y` and the
 /// incoming gradient `g`.
-#[inline]
+// Always inlined: the scalar tape calls it once per node, where the call would cost more than
+// the arithmetic.
+#[inline(always)]
 pub(crate) fn backward<T: Float, A: Algebra<T>>(op: Unary<T>, x: &A, y: &A, g: &A) -> A {
     use Unary::*;
     match op {
