@@ -273,7 +273,7 @@ impl<'t, T: Float> ScalarVar<'t, T> {
     // Always inlined, so that each method's `op` is a constant and the forward formula and
     // the partial derivative compile to straight-line code.
     #[inline(always)]
-    fn unary(self, op: Unary<T>) -> Self {
+    pub(crate) fn unary(self, op: Unary<T>) -> Self {
         let (x, y) = (self.value, op.eval(self.value));
         if !self.needs_grad {
             return self.tape.push(false, [SINK; 2], [T::ZERO; 2], y);
@@ -338,39 +338,6 @@ impl<'t, T: Float> ScalarVar<'t, T> {
     }
 }
 
-macro_rules! scalar_unary_methods {
-    ($($(#[$doc:meta])* $name:ident => $variant:ident;)*) => {
-        impl<'t, T: Float> ScalarVar<'t, T> {
-            $($(#[$doc])* pub fn $name(self) -> Self {
-                self.unary(Unary::$variant)
-            })*
-        }
-    };
-}
-
-scalar_unary_methods! {
-    /// e^x.
-    exp => Exp;
-    /// ln x.
-    ln => Ln;
-    /// sqrt x.
-    sqrt => Sqrt;
-    /// x^2.
-    square => Square;
-    /// 1 / x.
-    recip => Recip;
-    /// |x| (gradient sign(x), 0 at 0).
-    abs => Abs;
-    /// max(x, 0).
-    relu => Relu;
-    /// 1 / (1 + e^-x).
-    sigmoid => Sigmoid;
-    /// tanh x.
-    tanh => Tanh;
-    /// ln(1 + e^x).
-    softplus => Softplus;
-}
-
 impl<'t, T: Float> fmt::Debug for ScalarVar<'t, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ScalarVar(%{}, {})", self.id, self.value)
@@ -380,7 +347,7 @@ impl<'t, T: Float> fmt::Debug for ScalarVar<'t, T> {
 impl<'t, T: Float> Neg for ScalarVar<'t, T> {
     type Output = Self;
     fn neg(self) -> Self {
-        self.unary(Unary::Neg)
+        ScalarVar::neg(self)
     }
 }
 
@@ -408,34 +375,3 @@ scalar_operators! {
     Mul mul Mul |x, c| x.scale(c);
     Div div Div |x, c| x.scale(T::ONE / c);
 }
-
-macro_rules! scalar_lhs_operators {
-    ($($t:ty),*) => {$(
-        impl<'t> Add<ScalarVar<'t, $t>> for $t {
-            type Output = ScalarVar<'t, $t>;
-            fn add(self, rhs: ScalarVar<'t, $t>) -> ScalarVar<'t, $t> {
-                rhs.add_scalar(self)
-            }
-        }
-        impl<'t> Sub<ScalarVar<'t, $t>> for $t {
-            type Output = ScalarVar<'t, $t>;
-            fn sub(self, rhs: ScalarVar<'t, $t>) -> ScalarVar<'t, $t> {
-                (-rhs).add_scalar(self)
-            }
-        }
-        impl<'t> Mul<ScalarVar<'t, $t>> for $t {
-            type Output = ScalarVar<'t, $t>;
-            fn mul(self, rhs: ScalarVar<'t, $t>) -> ScalarVar<'t, $t> {
-                rhs.scale(self)
-            }
-        }
-        impl<'t> Div<ScalarVar<'t, $t>> for $t {
-            type Output = ScalarVar<'t, $t>;
-            fn div(self, rhs: ScalarVar<'t, $t>) -> ScalarVar<'t, $t> {
-                rhs.recip().scale(self)
-            }
-        }
-    )*};
-}
-
-scalar_lhs_operators!(f32, f64);

@@ -23,75 +23,47 @@ trait Number: Copy {
     fn apply(self, name: &str, other: Self) -> Self;
 }
 
-impl Number for ScalarVar<'_, f64> {
-    fn apply(self, name: &str, y: Self) -> Self {
-        match name {
-            "exp" => self.exp(),
-            "ln" => self.ln(),
-            "sqrt" => self.sqrt(),
-            "square" => self.square(),
-            "recip" => self.recip(),
-            "powf" => self.powf(2.5),
-            "abs" => self.abs(),
-            "relu" => self.relu(),
-            "sigmoid" => self.sigmoid(),
-            "tanh" => self.tanh(),
-            "softplus" => self.softplus(),
-            "clamp" => self.clamp(-0.5, 0.8),
-            "neg" => -self,
-            "scale" => self * 3.0,
-            "add_scalar" => self + 2.0,
-            "sub_scalar" => self - 2.0,
-            "div_scalar" => self / 4.0,
-            "scalar_sub" => 2.0 - self,
-            "scalar_div" => 3.0 / self,
-            "scalar_mul" => 3.0 * self,
-            "scalar_add" => 2.0 + self,
-            "add" => self + y,
-            "sub" => self - y,
-            "mul" => self * y,
-            "div" => self / y,
-            "maximum" => self.maximum(y),
-            "minimum" => self.minimum(y),
-            _ => unreachable!("{name}"),
+/// The same method calls for both handle types.
+macro_rules! impl_number {
+    ($($handle:ty),*) => {$(
+        impl Number for $handle {
+            fn apply(self, name: &str, y: Self) -> Self {
+                match name {
+                    "exp" => self.exp(),
+                    "ln" => self.ln(),
+                    "sqrt" => self.sqrt(),
+                    "square" => self.square(),
+                    "recip" => self.recip(),
+                    "powf" => self.powf(2.5),
+                    "abs" => self.abs(),
+                    "relu" => self.relu(),
+                    "sigmoid" => self.sigmoid(),
+                    "tanh" => self.tanh(),
+                    "softplus" => self.softplus(),
+                    "clamp" => self.clamp(-0.5, 0.8),
+                    "neg" => -self,
+                    "scale" => self * 3.0,
+                    "add_scalar" => self + 2.0,
+                    "sub_scalar" => self - 2.0,
+                    "div_scalar" => self / 4.0,
+                    "scalar_sub" => 2.0 - self,
+                    "scalar_div" => 3.0 / self,
+                    "scalar_mul" => 3.0 * self,
+                    "scalar_add" => 2.0 + self,
+                    "add" => self + y,
+                    "sub" => self - y,
+                    "mul" => self * y,
+                    "div" => self / y,
+                    "maximum" => self.maximum(y),
+                    "minimum" => self.minimum(y),
+                    _ => unreachable!("{name}"),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl Number for Var<'_, f64> {
-    fn apply(self, name: &str, y: Self) -> Self {
-        match name {
-            "exp" => self.exp(),
-            "ln" => self.ln(),
-            "sqrt" => self.sqrt(),
-            "square" => self.square(),
-            "recip" => self.recip(),
-            "powf" => self.powf(2.5),
-            "abs" => self.abs(),
-            "relu" => self.relu(),
-            "sigmoid" => self.sigmoid(),
-            "tanh" => self.tanh(),
-            "softplus" => self.softplus(),
-            "clamp" => self.clamp(-0.5, 0.8),
-            "neg" => -self,
-            "scale" => self * 3.0,
-            "add_scalar" => self + 2.0,
-            "sub_scalar" => self - 2.0,
-            "div_scalar" => self / 4.0,
-            "scalar_sub" => 2.0 - self,
-            "scalar_div" => 3.0 / self,
-            "scalar_mul" => 3.0 * self,
-            "scalar_add" => 2.0 + self,
-            "add" => self + y,
-            "sub" => self - y,
-            "mul" => self * y,
-            "div" => self / y,
-            "maximum" => self.maximum(y),
-            "minimum" => self.minimum(y),
-            _ => unreachable!("{name}"),
-        }
-    }
-}
+impl_number!(ScalarVar<'_, f64>, Var<'_, f64>);
 
 /// `op(x, y) * y + x`: the result also depends on both inputs through other paths, so each
 /// partial derivative is mixed with others in the sweep.

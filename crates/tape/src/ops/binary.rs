@@ -4,7 +4,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::algebra::Algebra;
 use crate::ops::Op;
-use crate::{Float, Shape, Tensor, Var};
+use crate::{Float, ScalarVar, Shape, Tensor, Var};
 
 /// An elementwise function of two broadcast operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,33 +346,35 @@ impl<T: Float> Neg for &Tensor<T> {
     }
 }
 
+/// `c + x`, `c - x`, `c * x` and `c / x` with a plain number on the left, for a handle type.
 macro_rules! scalar_lhs_operators {
-    ($($t:ty),*) => {$(
-        impl<'t> Add<Var<'t, $t>> for $t {
-            type Output = Var<'t, $t>;
-            fn add(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+    ($var:ident: $($t:ty),*) => {$(
+        impl<'t> Add<$var<'t, $t>> for $t {
+            type Output = $var<'t, $t>;
+            fn add(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
                 rhs.add_scalar(self)
             }
         }
-        impl<'t> Sub<Var<'t, $t>> for $t {
-            type Output = Var<'t, $t>;
-            fn sub(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+        impl<'t> Sub<$var<'t, $t>> for $t {
+            type Output = $var<'t, $t>;
+            fn sub(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
                 rhs.neg().add_scalar(self)
             }
         }
-        impl<'t> Mul<Var<'t, $t>> for $t {
-            type Output = Var<'t, $t>;
-            fn mul(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+        impl<'t> Mul<$var<'t, $t>> for $t {
+            type Output = $var<'t, $t>;
+            fn mul(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
                 rhs.scale(self)
             }
         }
-        impl<'t> Div<Var<'t, $t>> for $t {
-            type Output = Var<'t, $t>;
-            fn div(self, rhs: Var<'t, $t>) -> Var<'t, $t> {
+        impl<'t> Div<$var<'t, $t>> for $t {
+            type Output = $var<'t, $t>;
+            fn div(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
                 rhs.recip().scale(self)
             }
         }
     )*};
 }
 
-scalar_lhs_operators!(f32, f64);
+scalar_lhs_operators!(Var: f32, f64);
+scalar_lhs_operators!(ScalarVar: f32, f64);

@@ -2,7 +2,7 @@
 
 use crate::algebra::Algebra;
 use crate::ops::Op;
-use crate::{Float, Tensor, Var};
+use crate::{Float, ScalarVar, Tensor, Var};
 
 /// An elementwise function of one operand.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -147,6 +147,12 @@ macro_rules! unary_methods {
         #[allow(clippy::should_implement_trait)]
         impl<'t, T: Float> Var<'t, T> {
             $($(#[$doc])* pub fn $name(self) -> Var<'t, T> {
+                self.unary(Unary::$variant)
+            })*
+        }
+        #[allow(clippy::should_implement_trait)]
+        impl<'t, T: Float> ScalarVar<'t, T> {
+            $($(#[$doc])* pub fn $name(self) -> ScalarVar<'t, T> {
                 self.unary(Unary::$variant)
             })*
         }
