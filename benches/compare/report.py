@@ -21,7 +21,12 @@ ROWS = [
     ("mlp_step_b1", "seconds", "mlp_step_b1 (batch 1)", "time"),
     ("scalar_chain", "per_op", "scalar_chain, per recorded op", "time"),
     ("scalar_chain", "seconds", "scalar_chain, whole chain (15,000 ops)", "time"),
-    ("scalar_chain_tensor", "per_op", "scalar_chain on the tensor Tape, per op (lossgraph only)", "time"),
+    (
+        "scalar_chain_tensor",
+        "per_op",
+        "scalar_chain on the tensor Tape, per op (lossgraph only)",
+        "time",
+    ),
     ("softmax_ce", "seconds", "softmax_ce [1024, 1000]", "time"),
     ("fast_rcnn", "seconds", "fast_rcnn (512 RoIs, 21 classes)", "time"),
     ("deepid2", "seconds", "deepid2 (256 x 160 -> 10,000 identities)", "time"),

@@ -38,9 +38,10 @@
 //! ```
 //!
 //! Layout: [`Tensor`] (values and eager kernels), [`Tape`] and [`Var`] (recording and the reverse
-//! sweep), [`ScalarTape`] (the same for scalar code), the operations in `ops/` (one file per family, each with its forward kernel and its
-//! backward rule side by side), and [`Algebra`], the interface backward rules are written in so
-//! that one copy serves first-order gradients and gradients of gradients.
+//! sweep), [`ScalarTape`] (the same for scalar code), the operations in `ops/` (one file per
+//! family, each with its forward kernel and its backward rule side by side), and [`Algebra`],
+//! the interface backward rules are written in so that one copy serves first-order gradients
+//! and gradients of gradients.
 
 mod algebra;
 mod float;

@@ -6,15 +6,12 @@
 //! compiles to vector instructions. Both stay within a few ulp of the exact result (tested in
 //! `tests/fast_math.rs`); f64, the gradient-checking type, keeps the libm functions.
 
-/// `a * b + c`, one fused instruction where the target has FMA (`target-cpu=native` here);
-/// elsewhere a multiply and an add, since the fused fallback would be a slow library call.
+use crate::Float;
+
+/// `a * b + c` as [`Float::mul_add`]: one fused instruction where the target has FMA.
 #[inline(always)]
 fn fma(a: f32, b: f32, c: f32) -> f32 {
-    if cfg!(target_feature = "fma") {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
+    Float::mul_add(a, b, c)
 }
 
 /// e^x: range reduction `x = n ln2 + r`, a degree-6 polynomial for e^r, and the power of two
