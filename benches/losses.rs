@@ -7,7 +7,8 @@
 //!   pairs (2i, 2i+1), margin 1.
 //! - `center_loss`: features [256, 512], 10 classes through W [512, 10], centres [10, 512].
 //! - `gan_step`: G 64-256-256-2 and D 2-256-256-1 (ReLU), batch 256; the discriminator loss on
-//!   detached samples, then the non-saturating generator loss, each with its backward pass.
+//!   detached samples, then the non-saturating generator loss with D held fixed, each with its
+//!   backward pass.
 
 use std::hint::black_box;
 
@@ -149,10 +150,12 @@ fn bind<'t>(
 fn forward<'t>(x: Var<'t, f32>, params: &[(Var<'t, f32>, Var<'t, f32>)]) -> Var<'t, f32> {
     let mut h = x;
     for (i, &(w, b)) in params.iter().enumerate() {
-        h = h.matmul(w) + b;
-        if i + 1 < params.len() {
-            h = h.relu();
-        }
+        // ReLU between layers, fused into the product; none after the last.
+        h = if i + 1 < params.len() {
+            h.linear_relu(w, b)
+        } else {
+            h.linear(w, b)
+        };
     }
     h
 }
@@ -176,7 +179,10 @@ fn gan_step(c: &mut Criterion) {
             black_box((w.grad(), b.grad()));
         }
 
-        let g_loss = gan_generator_non_saturating(forward(fake, &d));
+        // The generator step differentiates with respect to G only: D's parameters enter as
+        // constants (JAX differentiates `g_loss` with respect to G alone; PyTorch freezes D).
+        let d_fixed: Vec<_> = d.iter().map(|&(w, b)| (w.detach(), b.detach())).collect();
+        let g_loss = gan_generator_non_saturating(forward(fake, &d_fixed));
         g_loss.backward();
         for (w, b) in &g {
             black_box((w.grad(), b.grad()));

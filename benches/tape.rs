@@ -50,10 +50,12 @@ impl Mlp {
             .collect();
         let mut h = tape.constant(x.clone());
         for (i, &(w, b)) in params.iter().enumerate() {
-            h = h.matmul(w) + b;
-            if i + 1 < params.len() {
-                h = h.relu();
-            }
+            // ReLU between layers, fused into the product; none after the last.
+            h = if i + 1 < params.len() {
+                h.linear_relu(w, b)
+            } else {
+                h.linear(w, b)
+            };
         }
         let loss = -h.log_softmax_gather(labels).mean();
         loss.backward();

@@ -597,7 +597,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         let labels = train.labels.clone();
         let mut optimizer = Sgd::new(0.5).momentum(0.9);
         minimise(&mut store, &mut optimizer, smooth_steps, |p| {
-            let outputs = p.tape().constant(xs.clone()).matmul(p[w]) + p[b];
+            let outputs = p.tape().constant(xs.clone()).linear(p[w], p[b]);
             euclidean_one_hot(outputs, &labels, Reduction::Mean)
         });
         let (wv, bv) = (store.value(w).to_vec(), store.value(b).to_vec());
@@ -774,7 +774,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         let c = store.add("intercept", Tensor::zeros([1]));
         let objective = objective(|p| {
             let tape = p.tape();
-            let prediction = tape.constant(line_inputs.clone()).matmul(p[a]) + p[c];
+            let prediction = tape.constant(line_inputs.clone()).linear(p[a], p[c]);
             let target = tape.constant(line_targets.clone());
             if absolute {
                 l1(prediction, target, Reduction::Mean)

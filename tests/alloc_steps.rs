@@ -63,10 +63,12 @@ fn mlp_step(
     let mut h = tape.constant(x.clone());
     for layer in 0..3 {
         let (w, b) = (vars[2 * layer].unwrap(), vars[2 * layer + 1].unwrap());
-        h = h.matmul(w) + b;
-        if layer < 2 {
-            h = h.relu();
-        }
+        // ReLU between layers, fused into the product; none after the last.
+        h = if layer < 2 {
+            h.linear_relu(w, b)
+        } else {
+            h.linear(w, b)
+        };
     }
     let loss = softmax_cross_entropy(h, labels, Reduction::Mean);
     loss.backward();

@@ -150,10 +150,14 @@ def gan_step():
         fake = forward(noise, g)
         d_loss = F.softplus(-forward(data, d)).mean() + F.softplus(forward(fake.detach(), d)).mean()
         d_loss.backward()
-        # The generator step starts from clean discriminator gradients, as in a GAN loop.
-        clear(d_params)
+        # The generator step differentiates with respect to G only: D is frozen meanwhile, as
+        # a GAN loop does (JAX's value_and_grad over G, lossgraph's detached D).
+        for p in d_params:
+            p.requires_grad_(False)
         g_loss = F.softplus(-forward(fake, d)).mean()
         g_loss.backward()
+        for p in d_params:
+            p.requires_grad_(True)
         return d_loss.item() + g_loss.item()
 
     return step

@@ -76,12 +76,35 @@ impl<'a, T> View<'a, T> {
     }
 }
 
-/// `c = op(a) op(b)`, overwriting `c` (`m x n`, row-major).
-pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+/// What happens to the product's elements as they are stored: a linear layer's bias (`n`
+/// values, added to every row) and ReLU, applied while each tile is still in registers rather
+/// than in further passes over the output.
+#[derive(Clone, Copy)]
+pub(crate) struct Epilogue<'a, T> {
+    pub bias: Option<&'a [T]>,
+    pub relu: bool,
+}
+
+/// `max(v, 0)`, with NaN mapped to 0 as `relu` does.
+#[inline(always)]
+fn relu<T: Float>(v: T) -> T {
+    if v > T::ZERO { v } else { T::ZERO }
+}
+
+/// `c = op(a) op(b)`, overwriting `c` (`m x n`, row-major), then the epilogue on every element.
+pub(crate) fn gemm<T: Float>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    epilogue: Epilogue<'_, T>,
+    c: &mut [T],
+) {
     let ((m, k), (_, n)) = (a.dims(), b.dims());
     debug_assert_eq!(c.len(), m * n);
+    let bias = epilogue.bias;
+    debug_assert!(bias.is_none_or(|b| b.len() == n));
+    let bias_at = |j: usize| bias.map_or(T::ZERO, |b| b[j]);
     if k == 0 || m == 0 || n == 0 {
-        c.fill(T::ZERO);
+        fill_rows_with_bias(c, n, bias);
     } else if m == 1 && !b.transposed || n == 1 && a.transposed {
         // A vector times the rows of a matrix: a sum of scaled rows.
         let (v, mat) = if m == 1 {
@@ -89,7 +112,7 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
         } else {
             (b.data, a.data)
         };
-        c.fill(T::ZERO);
+        fill_rows_with_bias(c, n, bias);
         for (&s, row) in v.iter().zip(mat.chunks_exact(c.len())) {
             axpy(s, row, c);
         }
@@ -100,22 +123,22 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
         } else {
             (b.data, a.data)
         };
-        for (out, row) in c.iter_mut().zip(mat.chunks_exact(k)) {
-            *out = dot(v, row);
+        for (i, (out, row)) in c.iter_mut().zip(mat.chunks_exact(k)).enumerate() {
+            *out = dot(v, row) + bias_at(if m == 1 { i } else { 0 });
         }
     } else if k == 1 {
         // An outer product: each output row is a scaled copy of `b`.
         for (&s, row) in a.data.iter().zip(c.chunks_exact_mut(n)) {
-            for (o, &x) in row.iter_mut().zip(b.data) {
-                *o = s * x;
+            for (j, (o, &x)) in row.iter_mut().zip(b.data).enumerate() {
+                *o = s * x + bias_at(j);
             }
         }
     } else if (k <= THIN || m <= THIN) && !b.transposed {
         // A thin product (a few rows, or a shallow depth): each output row is a sum of
         // scaled rows of `b`, with no packing; a packed tile would be mostly padding.
         let a = a.view();
+        fill_rows_with_bias(c, n, bias);
         for (i, row) in c.chunks_exact_mut(n).enumerate() {
-            row.fill(T::ZERO);
             for (p, b_row) in b.data.chunks_exact(n).enumerate() {
                 axpy(a.data[i * a.rs + p * a.cs], b_row, row);
             }
@@ -123,18 +146,33 @@ pub(crate) fn gemm<T: Float>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
     } else if n <= THIN && b.transposed && !a.transposed {
         // A few output columns, each a row of the stored `b`: one dot product per output.
         for (a_row, c_row) in a.data.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-            for (out, b_row) in c_row.iter_mut().zip(b.data.chunks_exact(k)) {
-                *out = dot(a_row, b_row);
+            for (j, (out, b_row)) in c_row.iter_mut().zip(b.data.chunks_exact(k)).enumerate() {
+                *out = dot(a_row, b_row) + bias_at(j);
             }
         }
     } else {
         let (a, b) = (a.view(), b.view());
-        let out = Out::new(c, n);
+        let out = Out::new(c, n, epilogue);
         if m * n * k >= PARALLEL_WORK {
             parallel_split(m, k, n, a, b, out);
         } else {
             packed(m, k, n, a, b, out);
         }
+        return; // the packed kernel applied the whole epilogue as it stored the tiles
+    }
+    if epilogue.relu {
+        // The unpacked paths serve vectors and thin products: one more pass is cheap.
+        c.iter_mut().for_each(|v| *v = relu(*v));
+    }
+}
+
+/// Sets every row of `c` (rows of `n`) to `bias`, or to zero without one.
+fn fill_rows_with_bias<T: Float>(c: &mut [T], n: usize, bias: Option<&[T]>) {
+    match bias {
+        Some(bias) => c
+            .chunks_exact_mut(n)
+            .for_each(|row| row.copy_from_slice(bias)),
+        None => c.fill(T::ZERO),
     }
 }
 
@@ -152,6 +190,11 @@ struct Out<'a, T> {
     ptr: *mut T,
     len: usize,
     ld: usize,
+    /// Added to each row as the first depth panel's tiles are stored, from this block's
+    /// first column on.
+    bias: Option<&'a [T]>,
+    /// ReLU on each element as the last depth panel's tiles are stored.
+    relu: bool,
     _borrow: std::marker::PhantomData<&'a mut [T]>,
 }
 
@@ -161,11 +204,13 @@ unsafe impl<T: Send> Send for Out<'_, T> {}
 unsafe impl<T: Send> Sync for Out<'_, T> {}
 
 impl<'a, T> Out<'a, T> {
-    fn new(c: &'a mut [T], ld: usize) -> Self {
+    fn new(c: &'a mut [T], ld: usize, epilogue: Epilogue<'a, T>) -> Self {
         Out {
             ptr: c.as_mut_ptr(),
             len: c.len(),
             ld,
+            bias: epilogue.bias,
+            relu: epilogue.relu,
             _borrow: std::marker::PhantomData,
         }
     }
@@ -175,14 +220,19 @@ impl<'a, T> Out<'a, T> {
         Out {
             ptr: self.ptr.wrapping_add(j0),
             len: self.len.saturating_sub(j0),
+            bias: self.bias.map(|b| &b[j0..]),
             ..self
         }
     }
 
     /// The rows from row `i0` on.
     fn starting_at_row(self, i0: usize) -> Self {
-        let ld = self.ld;
-        self.starting_at_column(i0 * ld)
+        let skip = i0 * self.ld;
+        Out {
+            ptr: self.ptr.wrapping_add(skip),
+            len: self.len.saturating_sub(skip),
+            ..self
+        }
     }
 
     /// Asks the cache for rows `i .. i + rows`, columns `j .. j + w`, ahead of a tile's store:
@@ -271,6 +321,7 @@ fn packed_tiles<T: Float, const NR: usize>(
                                 rows,
                                 cols: NR.min(nc - jr),
                                 accumulate: pc > 0,
+                                last: pc + kc == k,
                             };
                             store(&acc, &c, tile);
                         }
@@ -390,13 +441,15 @@ fn pack<T: Float, const R: usize>(
     }
 }
 
-/// Where a register tile lands in the output, and whether it adds to earlier depth panels.
+/// Where a register tile lands in the output, whether it adds to earlier depth panels, and
+/// whether it is the last one (the output is final once it is stored).
 struct Tile {
     row: usize,
     col: usize,
     rows: usize,
     cols: usize,
     accumulate: bool,
+    last: bool,
 }
 
 /// One `MR x NR` tile of `A_panel B_panel` over `kc` depth steps, accumulated in registers.
@@ -445,7 +498,8 @@ fn micro_kernel_rows<T: Float, const NR: usize>(
     acc
 }
 
-/// Writes (or adds) a register tile into its place in `c`, cut to the matrix edge.
+/// Writes (or adds) a register tile into its place in `c`, cut to the matrix edge, then hands
+/// it to [`epilogue`] if the product has one.
 #[inline]
 fn store<T: Float, const NR: usize>(acc: &[[T; NR]; MR], c: &Out<'_, T>, tile: Tile) {
     for (i, t) in acc.iter().take(tile.rows).enumerate() {
@@ -462,7 +516,30 @@ fn store<T: Float, const NR: usize>(acc: &[[T; NR]; MR], c: &Out<'_, T>, tile: T
             dst.copy_from_slice(&t[..tile.cols]);
         }
     }
+    if c.bias.is_some() && !tile.accumulate || c.relu && tile.last {
+        epilogue(c, &tile);
+    }
 }
+
+/// Adds the bias to a tile just stored from the first depth panel, and applies the ReLU to
+/// one stored from the last; the tile is still in L1. Out of line, so that the plain product's
+/// store stays as small as it was.
+#[inline(never)]
+fn epilogue<T: Float>(c: &Out<'_, T>, tile: &Tile) {
+    for i in 0..tile.rows {
+        // SAFETY: as in `store`, which has released its row slices.
+        let dst = unsafe { c.row(tile.row + i, tile.col, tile.cols) };
+        if let (Some(bias), false) = (c.bias, tile.accumulate) {
+            for (d, &b) in dst.iter_mut().zip(&bias[tile.col..]) {
+                *d += b;
+            }
+        }
+        if c.relu && tile.last {
+            dst.iter_mut().for_each(|v| *v = relu(*v));
+        }
+    }
+}
+
 /// Asks the cache for the line holding `p`. A hint only: it reads nothing and never faults,
 /// whatever the address.
 #[inline(always)]

@@ -33,6 +33,26 @@ fn matmul_inner_mismatch_tensor() {
 }
 
 #[test]
+fn linear_mismatches_name_every_shape() {
+    let msg = panic_message(|| t(&[2, 3]).linear(&t(&[3, 4]), &t(&[5])));
+    assert_eq!(
+        msg,
+        "linear: [2, 3] x [3, 4] + [5]: the bias must be [4] (or [1, 4]), one value per column of the product"
+    );
+    let msg = panic_message(|| {
+        let tape = Tape::<f64>::new();
+        let x = tape.var(t(&[2, 3]));
+        let _ = x.linear(tape.var(t(&[4, 5])), tape.var(t(&[5])));
+    });
+    assert_eq!(
+        msg,
+        "linear: [2, 3] x [4, 5]: inner dimensions 3 and 4 differ"
+    );
+    let msg = panic_message(|| t(&[2, 3]).linear(&t(&[3, 4]), &t(&[2, 4])));
+    assert_mentions(&msg, &["linear", "[2, 4]", "must be [4]"]);
+}
+
+#[test]
 fn matmul_mismatches_on_the_tape() {
     let msg = panic_message(|| {
         let tape = Tape::<f64>::new();

@@ -112,6 +112,54 @@ fn vector_and_outer_products_match_the_triple_loop() {
 }
 
 #[test]
+fn linear_adds_the_bias_and_relu_on_every_path() {
+    // The shapes reach every path of the product (vector, dot, outer, thin, packed, parallel
+    // by columns and by rows, several depth panels), each of which applies the bias and the
+    // ReLU its own way (the packed kernel only after the last depth panel).
+    let mut rng = StdRng::seed_from_u64(5);
+    let shapes = [
+        (1, 50, 33),
+        (40, 50, 1),
+        (30, 1, 70),
+        (50, 3, 60),
+        (2, 256, 256),
+    ];
+    for &(m, k, n) in shapes.iter().chain(&SHAPES) {
+        let x = random::<f64>(&mut rng, [m, k]);
+        let w = random::<f64>(&mut rng, [k, n]);
+        let b = Tensor::<f64>::from_fn([n], |_| rng.random_range(-1.0..1.0));
+        let expected = reference(&x, &w, false, false);
+        for bias in [b.clone(), b.reshape([1, n])] {
+            let (y, y_relu) = (x.linear(&w, &bias), x.linear_relu(&w, &bias));
+            assert_eq!(y.dims(), &[m, n]);
+            assert_eq!(y_relu.dims(), &[m, n]);
+            for (idx, want) in expected.iter().enumerate() {
+                let want = want + b.data()[idx % n];
+                for (got, want) in [(y.data()[idx], want), (y_relu.data()[idx], want.max(0.0))] {
+                    assert!(
+                        (got - want).abs() <= 1e-13 * (1.0 + want.abs()),
+                        "linear {m}x{k}x{n}: element {idx} is {got}, expected {want}"
+                    );
+                }
+            }
+        }
+    }
+    // f32, through the packed and parallel paths.
+    let x = random::<f32>(&mut rng, [130, 257]);
+    let w = random::<f32>(&mut rng, [257, 100]);
+    let b = Tensor::<f32>::from_fn([100], |_| rng.random_range(-1.0..1.0));
+    let fused = x.linear(&w, &b);
+    let separate = x.matmul(&w).add(&b);
+    assert!(fused.max_abs_diff(&separate) <= 1e-5);
+    assert!(x.linear_relu(&w, &b).max_abs_diff(&separate.relu()) <= 1e-5);
+    // Batched: the bias goes on every row of every matrix.
+    let x = Tensor::<f64>::from_fn([3, 20, 30], |_| rng.random_range(-1.0..1.0));
+    let w = Tensor::<f64>::from_fn([3, 30, 25], |_| rng.random_range(-1.0..1.0));
+    let b = Tensor::<f64>::from_fn([25], |_| rng.random_range(-1.0..1.0));
+    assert!(x.linear(&w, &b).max_abs_diff(&x.matmul(&w).add(&b)) <= 1e-13);
+}
+
+#[test]
 fn batched_products_match_per_batch_products() {
     let mut rng = StdRng::seed_from_u64(4);
     let a = Tensor::<f64>::from_fn([3, 20, 30], |_| rng.random_range(-1.0..1.0));

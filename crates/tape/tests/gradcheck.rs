@@ -526,6 +526,56 @@ fn matmul_2d_and_batched() {
 }
 
 #[test]
+fn linear_2d_and_batched() {
+    let mut r = rng(52);
+    for (x, w, b) in [
+        (vec![3, 4], vec![4, 5], vec![5]),
+        (vec![3, 4], vec![4, 5], vec![1, 5]),
+        (vec![1, 6], vec![6, 1], vec![1]),
+        (vec![2, 3, 4], vec![2, 4, 5], vec![5]),
+    ] {
+        check(
+            |v| probe(v[0].linear(v[1], v[2])),
+            &[
+                uniform(&mut r, x, -1.0, 1.0),
+                uniform(&mut r, w, -1.0, 1.0),
+                uniform(&mut r, b, -1.0, 1.0),
+            ],
+        );
+    }
+}
+
+#[test]
+fn linear_relu_away_from_the_kink() {
+    let mut r = rng(53);
+    for (x, w, b) in [([3, 4], [4, 5], vec![5]), ([1, 6], [6, 3], vec![1, 3])] {
+        let inputs = [
+            uniform(&mut r, x, -1.0, 1.0),
+            uniform(&mut r, w, -1.0, 1.0),
+            uniform(&mut r, b, -1.0, 1.0),
+        ];
+        // Finite differences need every pre-activation clear of the kink, and both sides of
+        // it present.
+        let pre = inputs[0].linear(&inputs[1], &inputs[2]);
+        assert!(pre.data().iter().all(|v| v.abs() > 0.02), "{pre:?}");
+        assert!(pre.data().iter().any(|&v| v < 0.0) && pre.data().iter().any(|&v| v > 0.0));
+        check(|v| probe(v[0].linear_relu(v[1], v[2])), &inputs);
+        // The fused node's gradients are those of the two-node composition.
+        let tape = tape::Tape::<f64>::new();
+        let vars: Vec<_> = inputs.iter().map(|t| tape.var(t.clone())).collect();
+        let weights = tape.constant(uniform(&mut r, pre.dims(), -1.0, 1.0));
+        let fused = (vars[0].linear_relu(vars[1], vars[2]) * weights).sum();
+        let composed = (vars[0].linear(vars[1], vars[2]).relu() * weights).sum();
+        fused.backward();
+        let fused_grads: Vec<_> = vars.iter().map(|v| v.grad().unwrap()).collect();
+        composed.backward();
+        for (v, fused_grad) in vars.iter().zip(&fused_grads) {
+            assert!(v.grad().unwrap().max_abs_diff(fused_grad) <= 1e-15);
+        }
+    }
+}
+
+#[test]
 fn matmul_t_all_four_transpose_combinations() {
     let mut r = rng(51);
     for batch in [None, Some(2)] {

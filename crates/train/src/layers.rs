@@ -104,7 +104,7 @@ impl Linear {
 
 impl<T: Float> Module<T> for Linear {
     fn forward<'t>(&self, params: &Params<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
-        x.matmul(params[self.weight]) + params[self.bias]
+        x.linear(params[self.weight], params[self.bias])
     }
 }
 
@@ -182,11 +182,13 @@ impl<T: Float> Module<T> for Mlp {
     fn forward<'t>(&self, params: &Params<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let y = layer.forward(params, h);
-            if i < last {
-                self.activation.apply(y)
+            if i == last {
+                layer.forward(params, h)
+            } else if self.activation == Activation::Relu {
+                // One node and one pass over the output instead of two (`Var::linear_relu`).
+                h.linear_relu(params[layer.weight], params[layer.bias])
             } else {
-                y
+                self.activation.apply(layer.forward(params, h))
             }
         })
     }

@@ -2,7 +2,7 @@
 //! read in place through strides: no transpose is ever materialised, forward or backward.
 
 use crate::algebra::Algebra;
-use crate::gemm::{MatRef, gemm};
+use crate::gemm::{Epilogue, MatRef, gemm};
 use crate::ops::Op;
 use crate::{Float, Shape, Tensor, Var};
 
@@ -11,9 +11,15 @@ fn view(p: usize, q: usize, transposed: bool) -> (usize, usize) {
     if transposed { (q, p) } else { (p, q) }
 }
 
-/// The result shape of `op(a) op(b)`, or a panic naming both shapes.
-fn product_shape(a: &Shape, b: &Shape, ta: bool, tb: bool) -> (usize, usize, usize, usize, Shape) {
-    let fail = |why: String| -> ! { panic!("matmul: {a} x {b}: {why}") };
+/// The result shape of `op(a) op(b)`, or a panic naming the operation and both shapes.
+fn product_shape(
+    op: &str,
+    a: &Shape,
+    b: &Shape,
+    ta: bool,
+    tb: bool,
+) -> (usize, usize, usize, usize, Shape) {
+    let fail = |why: String| -> ! { panic!("{op}: {a} x {b}: {why}") };
     let (ra, rb) = (a.rank(), b.rank());
     if !(ra == 2 || ra == 3) || ra != rb {
         fail(format!(
@@ -45,6 +51,18 @@ fn product_shape(a: &Shape, b: &Shape, ta: bool, tb: bool) -> (usize, usize, usi
     (batch, am, ak, bn, out)
 }
 
+/// Panics unless `bias` is `[n]` or `[1, n]`, naming the operation and all three shapes.
+fn check_bias(op: &str, x: &Shape, w: &Shape, bias: &Shape, n: usize) {
+    let fits = match bias.dims() {
+        [len] | [1, len] => *len == n,
+        _ => false,
+    };
+    assert!(
+        fits,
+        "{op}: {x} x {w} + {bias}: the bias must be [{n}] (or [1, {n}]), one value per column of the product"
+    );
+}
+
 impl<T: Float> Tensor<T> {
     /// The matrix product (2-D), or the batched product of two `[batch, m, k]` / `[batch, k, n]`
     /// tensors.
@@ -55,7 +73,53 @@ impl<T: Float> Tensor<T> {
     /// `op(a) op(b)`, where `op` transposes the last two axes when its flag is set. The
     /// transposed operand is read in place, never copied.
     pub fn matmul_t(&self, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
-        let (batch, m, _, n, shape) = product_shape(self.shape(), b.shape(), ta, tb);
+        self.product(b, ta, tb, None, false)
+    }
+
+    /// `x W + b`: the matrix product (2-D, or batched) plus the bias `b` (`[n]` or `[1, n]`,
+    /// `n` the product's columns) on every row. One pass: the bias is added as the product's
+    /// tiles are stored.
+    ///
+    /// ```
+    /// use tape::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0, 2.0], [1, 2]);
+    /// let w = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], [2, 2]);
+    /// let b = Tensor::from_vec(vec![10.0, 20.0], [2]);
+    /// assert_eq!(x.linear(&w, &b).to_vec(), vec![11.0, 22.0]);
+    /// ```
+    ///
+    /// Panics naming the shapes when the product is undefined or the bias does not match its
+    /// columns.
+    pub fn linear(&self, w: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        self.product(w, false, false, Some(b), false)
+    }
+
+    /// `relu(x W + b)`: [`Tensor::linear`] with the ReLU applied as the tiles are stored.
+    pub fn linear_relu(&self, w: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        self.product(w, false, false, Some(b), true)
+    }
+
+    fn product(
+        &self,
+        b: &Tensor<T>,
+        ta: bool,
+        tb: bool,
+        bias: Option<&Tensor<T>>,
+        relu: bool,
+    ) -> Tensor<T> {
+        let op = match (bias.is_some(), relu) {
+            (false, _) => "matmul",
+            (true, false) => "linear",
+            (true, true) => "linear_relu",
+        };
+        let (batch, m, _, n, shape) = product_shape(op, self.shape(), b.shape(), ta, tb);
+        if let Some(bias) = bias {
+            check_bias(op, self.shape(), b.shape(), bias.shape(), n);
+        }
+        let epilogue = Epilogue {
+            bias: bias.map(|t| t.data()),
+            relu,
+        };
         // `gemm` writes every element of `c`.
         let mut out = Tensor::stale(shape);
         let r = self.rank();
@@ -76,7 +140,7 @@ impl<T: Float> Tensor<T> {
                 cols: bq,
                 transposed: tb,
             };
-            gemm(a_i, b_i, &mut c[i * m * n..(i + 1) * m * n]);
+            gemm(a_i, b_i, epilogue, &mut c[i * m * n..(i + 1) * m * n]);
         }
         out
     }
@@ -117,6 +181,33 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
     }
 }
 
+/// The backward rule of `Y = X W + b` (or `Y = relu(X W + b)`): the product's rule for `X` and
+/// `W`, and the column sums of the incoming gradient for `b`. With the ReLU, the gradient first
+/// passes where `Y > 0`, which is where `X W + b > 0`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn linear_backward<T: Float, A: Algebra<T>>(
+    relu: bool,
+    x: &A,
+    w: &A,
+    b: &A,
+    y: &A,
+    g: &A,
+    needs: &[bool],
+    mut emit: impl FnMut(usize, A),
+) {
+    let masked;
+    let g = if relu {
+        masked = g.relu_grad(y);
+        &masked
+    } else {
+        g
+    };
+    backward(false, false, x, w, g, &needs[..2], &mut emit);
+    if needs[2] {
+        emit(2, g.sum_to(&b.shape()));
+    }
+}
+
 impl<'t, T: Float> Var<'t, T> {
     /// The matrix product (2-D), or the batched product of `[batch, m, k]` and `[batch, k, n]`.
     ///
@@ -136,5 +227,60 @@ impl<'t, T: Float> Var<'t, T> {
             .matmul_t(&b.tape.value(b.id), ta, tb);
         self.tape
             .push(Op::MatMul { ta, tb }, &[self.id, b.id], value)
+    }
+
+    /// `x W + b`, a linear layer: the product of `[n, k]` and `[k, m]` plus the bias (`[m]`
+    /// or `[1, m]`) on every row, recorded as one node. Same value and gradients as
+    /// `x.matmul(w) + b`, with one pass over the output instead of two and one buffer
+    /// instead of two.
+    ///
+    /// ```
+    /// use tape::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0], [1, 2]));
+    /// let w = tape.var(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], [2, 2]));
+    /// let b = tape.var(Tensor::from_vec(vec![10.0, 20.0], [2]));
+    /// let y = x.linear(w, b).sum();
+    /// y.backward();
+    /// assert_eq!(y.item(), 33.0);
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![1.0, 1.0, 2.0, 2.0]);
+    /// assert_eq!(b.grad().unwrap().to_vec(), vec![1.0, 1.0]);
+    /// ```
+    ///
+    /// Panics naming the shapes when the product is undefined or the bias does not match.
+    pub fn linear(self, w: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
+        self.assert_same_tape(&[w, b], "linear");
+        let value = self
+            .tape
+            .value(self.id)
+            .linear(&w.tape.value(w.id), &b.tape.value(b.id));
+        self.tape
+            .push(Op::Linear { relu: false }, &[self.id, w.id, b.id], value)
+    }
+
+    /// `relu(x W + b)`, a hidden layer: [`Var::linear`] and the ReLU recorded as one node, the
+    /// ReLU applied as the product's tiles are stored. Same value and gradients as
+    /// `x.linear(w, b).relu()`, without the pre-activation's buffer.
+    ///
+    /// ```
+    /// use tape::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.constant(Tensor::from_vec(vec![1.0, 2.0], [1, 2]));
+    /// let w = tape.var(Tensor::from_vec(vec![1.0, -1.0, 1.0, -1.0], [2, 2]));
+    /// let b = tape.var(Tensor::from_vec(vec![0.5, 0.5], [2]));
+    /// let y = x.linear_relu(w, b);
+    /// assert_eq!(y.value().to_vec(), vec![3.5, 0.0]); // [3.5, -2.5] through the ReLU
+    /// y.sum().backward();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![1.0, 0.0, 2.0, 0.0]);
+    /// assert_eq!(b.grad().unwrap().to_vec(), vec![1.0, 0.0]);
+    /// ```
+    pub fn linear_relu(self, w: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
+        self.assert_same_tape(&[w, b], "linear_relu");
+        let value = self
+            .tape
+            .value(self.id)
+            .linear_relu(&w.tape.value(w.id), &b.tape.value(b.id));
+        self.tape
+            .push(Op::Linear { relu: true }, &[self.id, w.id, b.id], value)
     }
 }

@@ -72,6 +72,10 @@ pub(crate) enum Op<T: Float> {
         ta: bool,
         tb: bool,
     },
+    /// `x W + b`, or `relu(x W + b)`: parents are `x`, `W` and `b`.
+    Linear {
+        relu: bool,
+    },
     Softmax {
         axis: usize,
     },
@@ -144,6 +148,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
             }
         }
         Op::MatMul { ta, tb } => matmul::backward(*ta, *tb, x[0], x[1], g, needs, emit),
+        Op::Linear { relu } => matmul::linear_backward(*relu, x[0], x[1], x[2], y, g, needs, emit),
         Op::Softmax { axis } => {
             if needs[0] {
                 emit(0, softmax::softmax_backward(*axis, y, g));
