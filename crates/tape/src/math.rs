@@ -18,6 +18,15 @@ fn fma(a: f32, b: f32, c: f32) -> f32 {
 /// applied in two halves so that results near the overflow and denormal limits stay exact.
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
+    // Beyond these limits the result is already inf or 0.
+    let (er, n) = exp_reduced(x.clamp(-104.0, 88.73));
+    let half = n >> 1;
+    er * pow2(half) * pow2(n - half)
+}
+
+/// `(e^r, n)` with `e^x = e^r 2^n`, for `x` in [-104, 88.73] (or NaN).
+#[inline(always)]
+fn exp_reduced(x: f32) -> (f32, i32) {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split in two, so that n * LN2_HI is exact for every n in range.
     const LN2_HI: f32 = 0.693_359_4;
@@ -26,8 +35,6 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     // Unlike `floor` and `n as i32` (a saturating conversion, done one lane at a time) this
     // is two vector instructions and gives the integer for free.
     const SHIFT: f32 = 12_582_912.0;
-    // Beyond these limits the result is already inf or 0.
-    let x = x.clamp(-104.0, 88.73);
     let t = fma(x, LOG2E, SHIFT);
     let n = t - SHIFT;
     let r = fma(n, -LN2_HI, x);
@@ -41,13 +48,16 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let p = fma(fma(p45, r2, p23), r2, p01);
     let er = fma(p, r2, r) + 1.0;
     // n is a whole number in [-150, 128].
-    let n = t.to_bits() as i32 - 0x4B40_0000;
-    let half = n >> 1;
-    let pow2 = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
-    er * pow2(half) * pow2(n - half)
+    (er, t.to_bits() as i32 - 0x4B40_0000)
 }
 
-/// tanh x: an odd polynomial near 0 (where 1 - 2/(e^2x + 1) would lose digits to
+/// 2^k for k in [-126, 127].
+#[inline(always)]
+fn pow2(k: i32) -> f32 {
+    f32::from_bits(((k + 127) as u32) << 23)
+}
+
+/// tanh x: an odd polynomial near 0 (where (e^2x - 1) / (e^2x + 1) would lose digits to
 /// cancellation) and the exponential form elsewhere, both computed and one selected.
 #[inline(always)]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
@@ -58,6 +68,12 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     let p = fma(p, z, 1.333_144_2e-1);
     let p = fma(p, z, -3.333_328e-1);
     let small = fma(p * z, x, x);
-    let large = (1.0 - 2.0 / (exp_f32(2.0 * a) + 1.0)).copysign(x);
+    // (e - 1) / (e + 1) with e = e^2x, 2x clamped to [-20, 20] (tanh rounds to +-1 from
+    // |x| = 9.01 on; NaN passes the clamp) so that one power of two scales e. Not
+    // 1 - 2 / (e^2|x| + 1) with the sign copied after: the two sums run side by side and
+    // there is no sign fix-up, a shorter dependency chain for scalar code.
+    let (er, n) = exp_reduced((2.0 * x).clamp(-20.0, 20.0));
+    let e = er * pow2(n);
+    let large = (e - 1.0) / (e + 1.0);
     if a < 0.625 { small } else { large }
 }
