@@ -184,6 +184,26 @@ fn second_order_through_matmul() {
 }
 
 #[test]
+fn second_order_through_linear_and_linear_relu() {
+    let mut r = rng(4);
+    let (x, w, b) = (
+        uniform(&mut r, [3, 4], -1.0, 1.0),
+        uniform(&mut r, [4, 5], -1.0, 1.0),
+        uniform(&mut r, [5], -1.0, 1.0),
+    );
+    let inputs = [x.clone(), w.clone(), b.clone()];
+    assert_second_order(|v| v[0].linear(v[1], v[2]).tanh().square().sum(), &inputs);
+    // The ReLU's mask moves under finite differences only at the kink: keep clear of it.
+    let pre = x.linear(&w, &b);
+    assert!(pre.data().iter().all(|v| v.abs() > 0.01), "{pre:?}");
+    assert!(pre.data().iter().any(|&v| v < 0.0));
+    assert_second_order(
+        |v| v[0].linear_relu(v[1], v[2]).tanh().square().sum(),
+        &inputs,
+    );
+}
+
+#[test]
 fn second_order_through_softmax_and_log_softmax() {
     let mut r = rng(4);
     let x = uniform(&mut r, [3, 4], -2.0, 2.0);
