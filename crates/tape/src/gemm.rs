@@ -567,19 +567,21 @@ fn with_pack_space<T: Float>(f: impl FnOnce(&mut Vec<T>, &mut Vec<T>)) {
     })
 }
 
-/// The narrowest column piece of a product split across threads (see `parallel_split`).
+/// The narrowest column piece of a product split across threads, with A read in place and
+/// with a packed (transposed) A (see `parallel_split`).
 const MIN_PIECE: usize = 128;
+const MIN_PACKED_PIECE: usize = 1024;
 
 /// Splits `c` across the helper threads and the calling thread: by columns, or by rows when
 /// `c` is a single tile wide (a classifier's few outputs). Each piece is a whole number of
 /// tiles (16 columns, or `MR` rows), so the split never changes a tile, and every element of
 /// `c` is written by exactly one thread, with the same arithmetic whichever thread it is.
 ///
-/// Pieces go to whichever thread is free, in order. When A is read in place (column split)
-/// there are up to four per thread, each at least `MIN_PIECE` columns wide: a helper that
-/// starts late or runs on a busier core then takes fewer, instead of the caller waiting for
-/// it (7% of `mlp_step`'s samples with one fixed half each). A packed A, or B in the row
-/// split, is repacked for each piece, so those products keep one piece per thread.
+/// Pieces go to whichever thread is free, in order. In the column split there are up to four
+/// per thread when the product is wide enough (see `min_piece` below): a helper that starts
+/// late or runs on a busier core then takes fewer, instead of the caller waiting for it (7% of
+/// `mlp_step`'s samples with one fixed half each). The row split repacks B for each piece and
+/// keeps one piece per thread.
 fn parallel_split<T: Float>(
     m: usize,
     k: usize,
@@ -591,17 +593,19 @@ fn parallel_split<T: Float>(
     let by_rows = n <= 16;
     let (len, unit) = if by_rows { (m, MR) } else { (n, 16) };
     let units = len.div_ceil(unit);
-    let repacks_per_piece = by_rows || a.cs != 1;
+    // Every piece reads all of A, so a piece narrower than `MIN_PIECE` columns would stream A
+    // more often than its arithmetic pays for (deepid2's input gradient: A is [256, 10000],
+    // 160 columns). A packed A is copied again for each piece: that costs m k against the
+    // piece's m k width multiply-adds, negligible from `MIN_PACKED_PIECE` columns on
+    // (deepid2's weight gradient, 10,000 columns wide).
+    let min_piece = match (by_rows, a.cs == 1) {
+        (true, _) => usize::MAX,
+        (false, true) => MIN_PIECE,
+        (false, false) => MIN_PACKED_PIECE,
+    };
     let next = AtomicUsize::new(0);
     in_parallel(units, |_, parts| {
-        // Every piece reads all of A, so a piece narrower than `MIN_PIECE` columns would
-        // stream A more often than its arithmetic pays for (deepid2's input gradient: A is
-        // [256, 10000], 160 columns).
-        let pieces = if repacks_per_piece {
-            parts
-        } else {
-            (4 * parts).min(len / MIN_PIECE).max(parts)
-        };
+        let pieces = (4 * parts).min(len / min_piece).max(parts);
         let size = len.div_ceil(pieces).next_multiple_of(unit);
         loop {
             let start = next.fetch_add(1, Ordering::Relaxed) * size;

@@ -48,7 +48,7 @@ fn check<T: Float>(m: usize, k: usize, n: usize, tol: f64, rng: &mut StdRng) {
     }
 }
 
-const SHAPES: [(usize, usize, usize); 10] = [
+const SHAPES: [(usize, usize, usize); 11] = [
     (5, 5, 5),       // smaller than one register tile
     (6, 5, 16),      // exactly one f32 tile
     (7, 9, 17),      // one past the tile in every direction
@@ -59,6 +59,7 @@ const SHAPES: [(usize, usize, usize); 10] = [
     (130, 257, 100), // parallel split with ragged column parts
     (5, 6, 4500),    // columns across two column blocks (4096 + 404)
     (301, 530, 10),  // parallel split by rows (one tile wide), ragged row parts
+    (20, 20, 3100),  // wide enough for several pieces per thread with a packed A
 ];
 
 #[test]
