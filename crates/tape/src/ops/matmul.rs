@@ -249,13 +249,7 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// Panics naming the shapes when the product is undefined or the bias does not match.
     pub fn linear(self, w: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
-        self.assert_same_tape(&[w, b], "linear");
-        let value = self
-            .tape
-            .value(self.id)
-            .linear(&w.tape.value(w.id), &b.tape.value(b.id));
-        self.tape
-            .push(Op::Linear { relu: false }, &[self.id, w.id, b.id], value)
+        self.record_linear(w, b, false)
     }
 
     /// `relu(x W + b)`, a hidden layer: [`Var::linear`] and the ReLU recorded as one node, the
@@ -275,12 +269,20 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(b.grad().unwrap().to_vec(), vec![1.0, 0.0]);
     /// ```
     pub fn linear_relu(self, w: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
-        self.assert_same_tape(&[w, b], "linear_relu");
-        let value = self
-            .tape
-            .value(self.id)
-            .linear_relu(&w.tape.value(w.id), &b.tape.value(b.id));
+        self.record_linear(w, b, true)
+    }
+
+    fn record_linear(self, w: Var<'t, T>, b: Var<'t, T>, relu: bool) -> Var<'t, T> {
+        self.assert_same_tape(&[w, b], if relu { "linear_relu" } else { "linear" });
+        // The values are borrowed from the tape only for the product, not across `push`.
+        let value = self.tape.value(self.id).product(
+            &w.tape.value(w.id),
+            false,
+            false,
+            Some(&b.tape.value(b.id)),
+            relu,
+        );
         self.tape
-            .push(Op::Linear { relu: true }, &[self.id, w.id, b.id], value)
+            .push(Op::Linear { relu }, &[self.id, w.id, b.id], value)
     }
 }
