@@ -153,6 +153,20 @@ fn linear_adds_the_bias_and_relu_on_every_path() {
     let separate = x.matmul(&w).add(&b);
     assert!(fused.max_abs_diff(&separate) <= 1e-5);
     assert!(x.linear_relu(&w, &b).max_abs_diff(&separate.relu()) <= 1e-5);
+    // A NaN input makes its row's sums NaN, which the ReLU maps to 0 as `relu` does, on the
+    // thin path (depth 3) and the packed one.
+    for (m, k, n) in [(50, 3, 60), (130, 257, 100)] {
+        let x = Tensor::<f32>::from_fn([m, k], |i| if i == 0 { f32::NAN } else { 0.5 });
+        let w = random::<f32>(&mut rng, [k, n]);
+        let b = Tensor::<f32>::from_fn([n], |_| 1.0);
+        let y = x.linear_relu(&w, &b);
+        assert!(
+            y.data()[..n].iter().all(|&v| v == 0.0),
+            "{m}x{k}x{n}: {:?}",
+            &y.data()[..4]
+        );
+        assert!(y.data()[n..].iter().all(|v| v.is_finite() && *v >= 0.0));
+    }
     // Batched: the bias goes on every row of every matrix.
     let x = Tensor::<f64>::from_fn([3, 20, 30], |_| rng.random_range(-1.0..1.0));
     let w = Tensor::<f64>::from_fn([3, 30, 25], |_| rng.random_range(-1.0..1.0));
