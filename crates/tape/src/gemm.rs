@@ -1,7 +1,8 @@
 //! The matrix-product kernel behind `matmul`.
 //!
-//! Products with a vector (batch-1 layers and their gradients) and outer products run as direct
-//! loops: packing a whole matrix for them would cost more than the product itself. Everything
+//! Products with a vector (batch-1 layers and their gradients), outer products and products
+//! with a few rows, a shallow depth or a few output columns run as direct loops: packing a
+//! whole matrix for them would cost more than the product itself. Everything
 //! else runs the classic packed, cache-blocked algorithm (Goto and van de Geijn; the BLIS loop
 //! order): panels of `op(B)` are copied into a contiguous per-thread buffer, and so are panels
 //! of a transposed `op(A)`; a row-major A is read in place, six rows at a time. A
@@ -155,6 +156,38 @@ pub(crate) fn gemm<T: Float>(
                 *out = dot(a_row, b_row) + bias_at(j);
             }
         }
+    } else if n <= THIN && !b.transposed {
+        // A few output columns of a stored `b` (a GAN generator's 2-D output layer): a packed
+        // tile would be 16 columns wide, 8 times the work. `b`'s columns are copied out as rows.
+        with_pack_space::<T>(|_, scratch| {
+            scratch.clear();
+            if !a.transposed {
+                // Then one dot product per output, as above.
+                scratch.extend((0..n).flat_map(|j| b.data.iter().skip(j).step_by(n).copied()));
+                for (a_row, c_row) in a.data.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+                    for (j, (out, b_col)) in
+                        c_row.iter_mut().zip(scratch.chunks_exact(k)).enumerate()
+                    {
+                        *out = dot(a_row, b_col) + bias_at(j);
+                    }
+                }
+            } else {
+                // A transposed `a` (a weight gradient, `x^T g`): each column of `c` is a sum
+                // of the stored rows of `a`, scaled by a column of `b`; built as rows, then
+                // copied across.
+                scratch.resize(n * m, T::ZERO);
+                for (a_row, b_row) in a.data.chunks_exact(m).zip(b.data.chunks_exact(n)) {
+                    for (&s, c_col) in b_row.iter().zip(scratch.chunks_exact_mut(m)) {
+                        axpy(s, a_row, c_col);
+                    }
+                }
+                for (i, c_row) in c.chunks_exact_mut(n).enumerate() {
+                    for (j, out) in c_row.iter_mut().enumerate() {
+                        *out = scratch[j * m + i] + bias_at(j);
+                    }
+                }
+            }
+        });
     } else {
         let (a, b) = (a.view(), b.view());
         let out = Out::new(c, n, epilogue);
