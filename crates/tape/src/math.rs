@@ -19,12 +19,13 @@ fn fma(a: f32, b: f32, c: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp_f32(x: f32) -> f32 {
     // Beyond these limits the result is already inf or 0.
-    let (er, n) = exp_reduced(x.clamp(-104.0, 88.73));
+    let (q, n) = exp_reduced(x.clamp(-104.0, 88.73));
     let half = n >> 1;
-    er * pow2(half) * pow2(n - half)
+    (q + 1.0) * pow2(half) * pow2(n - half)
 }
 
-/// `(e^r, n)` with `e^x = e^r 2^n`, for `x` in [-104, 88.73] (or NaN).
+/// `(e^r - 1, n)` with `e^x = e^r 2^n`, for `x` in [-104, 88.73] (or NaN). The `- 1` is
+/// left for the caller to add where it fuses with other work.
 #[inline(always)]
 fn exp_reduced(x: f32) -> (f32, i32) {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -46,9 +47,8 @@ fn exp_reduced(x: f32) -> (f32, i32) {
     let p23 = fma(8.333_452e-3, r, 4.166_579_6e-2);
     let p01 = fma(1.666_666_5e-1, r, 0.5);
     let p = fma(fma(p45, r2, p23), r2, p01);
-    let er = fma(p, r2, r) + 1.0;
     // n is a whole number in [-150, 128].
-    (er, t.to_bits() as i32 - 0x4B40_0000)
+    (fma(p, r2, r), t.to_bits() as i32 - 0x4B40_0000)
 }
 
 /// 2^k for k in [-126, 127].
@@ -71,9 +71,11 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     // (e - 1) / (e + 1) with e = e^2x, 2x clamped to [-20, 20] (tanh rounds to +-1 from
     // |x| = 9.01 on; NaN passes the clamp) so that one power of two scales e. Not
     // 1 - 2 / (e^2|x| + 1) with the sign copied after: the two sums run side by side and
-    // there is no sign fix-up, a shorter dependency chain for scalar code.
-    let (er, n) = exp_reduced((2.0 * x).clamp(-20.0, 20.0));
-    let e = er * pow2(n);
-    let large = (e - 1.0) / (e + 1.0);
+    // there is no sign fix-up, a shorter dependency chain for scalar code. With
+    // e = (1 + q) 2^n, e -+ 1 = q 2^n + (2^n -+ 1): one fused step each, the sums 2^n -+ 1
+    // computed while the polynomial runs.
+    let (q, n) = exp_reduced((2.0 * x).clamp(-20.0, 20.0));
+    let s = pow2(n);
+    let large = fma(q, s, s - 1.0) / fma(q, s, s + 1.0);
     if a < 0.625 { small } else { large }
 }
