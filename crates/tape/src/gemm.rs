@@ -137,18 +137,15 @@ pub(crate) fn gemm<T: Float>(
     } else if (k <= THIN || m <= THIN) && !b.transposed {
         // A thin product (a few rows, or a shallow depth): each output row is a sum of
         // scaled rows of `b`, with no packing; a packed tile would be mostly padding.
-        // Row by row, bias to ReLU, while the row is in L1.
-        let a = a.view();
-        for (i, row) in c.chunks_exact_mut(n).enumerate() {
-            fill_rows_with_bias(row, n, bias);
-            for (p, b_row) in b.data.chunks_exact(n).enumerate() {
-                axpy(a.data[i * a.rs + p * a.cs], b_row, row);
-            }
-            if epilogue.relu {
-                relu_in_place(row);
-            }
-        }
-        return;
+        return thin(a.view(), b.data, n, epilogue, c);
+    } else if k <= THIN {
+        // A shallow product with a transposed `b` (the gradient through a 2-D output layer,
+        // `g W^T`): the few rows of `op(b)` are copied out, then as above.
+        return with_pack_space::<T>(|_, scratch| {
+            scratch.clear();
+            scratch.extend((0..k).flat_map(|p| b.data.iter().skip(p).step_by(k).copied()));
+            thin(a.view(), scratch, n, epilogue, c)
+        });
     } else if n <= THIN && b.transposed && !a.transposed {
         // A few output columns, each a row of the stored `b`: one dot product per output.
         for (a_row, c_row) in a.data.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
@@ -210,6 +207,21 @@ pub(crate) fn gemm<T: Float>(
 /// which AMD's Zen cores (up to Zen 3) execute many times slower than a plain store.
 fn relu_in_place<T: Float>(v: &mut [T]) {
     v.iter_mut().for_each(|v| *v = v.max(T::ZERO));
+}
+
+/// `c = a b` for a `b` of few rows or an `a` of few rows, `b` given as its rows (`n` wide,
+/// row-major): each output row is a sum of scaled rows of `b`, built row by row, bias to ReLU,
+/// while the row is in L1.
+fn thin<T: Float>(a: View<'_, T>, b_rows: &[T], n: usize, epilogue: Epilogue<'_, T>, c: &mut [T]) {
+    for (i, row) in c.chunks_exact_mut(n).enumerate() {
+        fill_rows_with_bias(row, n, epilogue.bias);
+        for (p, b_row) in b_rows.chunks_exact(n).enumerate() {
+            axpy(a.data[i * a.rs + p * a.cs], b_row, row);
+        }
+        if epilogue.relu {
+            relu_in_place(row);
+        }
+    }
 }
 
 /// Sets every row of `c` (rows of `n`) to `bias`, or to zero without one.
