@@ -210,17 +210,67 @@ fn relu_in_place<T: Float>(v: &mut [T]) {
 }
 
 /// `c = a b` for a `b` of few rows or an `a` of few rows, `b` given as its rows (`n` wide,
-/// row-major): each output row is a sum of scaled rows of `b`, built row by row, bias to ReLU,
-/// while the row is in L1.
+/// row-major), with no packing: each output row is a sum of scaled rows of `b`, added in
+/// depth order.
+///
+/// A shallow product (at most `THIN` rows of `b`) builds each output row in one pass, bias
+/// to ReLU, while the row is in L1; a product of few output rows adds the rows of `b` one
+/// at a time (measured no slower than adding each row of `b` to all outputs in turn).
 fn thin<T: Float>(a: View<'_, T>, b_rows: &[T], n: usize, epilogue: Epilogue<'_, T>, c: &mut [T]) {
+    let k = b_rows.len() / n.max(1);
+    let coef = |i: usize, p: usize| a.data[i * a.rs + p * a.cs];
+    let b_row = |p: usize| &b_rows[p * n..(p + 1) * n];
+    let bias = epilogue.bias;
+    if k <= THIN {
+        for (i, row) in c.chunks_exact_mut(n).enumerate() {
+            let term = |p: usize| (coef(i, p), b_row(p));
+            match k {
+                4 => axpy_rows([0, 1, 2, 3].map(term), bias, row),
+                3 => axpy_rows([0, 1, 2].map(term), bias, row),
+                2 => axpy_rows([0, 1].map(term), bias, row),
+                1 => axpy_rows([term(0)], bias, row),
+                _ => fill_rows_with_bias(row, n, epilogue.bias),
+            }
+            if epilogue.relu {
+                relu_in_place(row);
+            }
+        }
+        return;
+    }
+    fill_rows_with_bias(c, n, epilogue.bias);
     for (i, row) in c.chunks_exact_mut(n).enumerate() {
-        fill_rows_with_bias(row, n, epilogue.bias);
-        for (p, b_row) in b_rows.chunks_exact(n).enumerate() {
-            axpy(a.data[i * a.rs + p * a.cs], b_row, row);
+        for p in 0..k {
+            axpy(coef(i, p), b_row(p), row);
         }
-        if epilogue.relu {
-            relu_in_place(row);
+    }
+    if epilogue.relu {
+        relu_in_place(c);
+    }
+}
+
+/// `y = bias + s_1 x_1 + ... + s_Q x_Q` (zero for no bias), summed left to right.
+#[inline]
+fn axpy_rows<T: Float, const Q: usize>(terms: [(T, &[T]); Q], bias: Option<&[T]>, y: &mut [T]) {
+    let n = y.len();
+    let x: [&[T]; Q] = terms.map(|(_, x)| &x[..n]);
+    let s: [T; Q] = terms.map(|(s, _)| s);
+    let sum = |j: usize, mut v: T| {
+        for q in 0..Q {
+            v = s[q].mul_add(x[q][j], v);
         }
+        v
+    };
+    match bias {
+        Some(bias) => {
+            let bias = &bias[..n];
+            y.iter_mut()
+                .enumerate()
+                .for_each(|(j, y)| *y = sum(j, bias[j]));
+        }
+        None => y
+            .iter_mut()
+            .enumerate()
+            .for_each(|(j, y)| *y = sum(j, T::ZERO)),
     }
 }
 
