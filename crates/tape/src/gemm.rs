@@ -229,7 +229,7 @@ fn thin<T: Float>(a: View<'_, T>, b_rows: &[T], n: usize, epilogue: Epilogue<'_,
                 3 => axpy_rows([0, 1, 2].map(term), bias, row),
                 2 => axpy_rows([0, 1].map(term), bias, row),
                 1 => axpy_rows([term(0)], bias, row),
-                _ => fill_rows_with_bias(row, n, epilogue.bias),
+                _ => fill_rows_with_bias(row, n, bias),
             }
             if epilogue.relu {
                 relu_in_place(row);
@@ -237,7 +237,7 @@ fn thin<T: Float>(a: View<'_, T>, b_rows: &[T], n: usize, epilogue: Epilogue<'_,
         }
         return;
     }
-    fill_rows_with_bias(c, n, epilogue.bias);
+    fill_rows_with_bias(c, n, bias);
     for (i, row) in c.chunks_exact_mut(n).enumerate() {
         for p in 0..k {
             axpy(coef(i, p), b_row(p), row);
