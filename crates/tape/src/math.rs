@@ -24,8 +24,8 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     (q + 1.0) * pow2(half) * pow2(n - half)
 }
 
-/// `(e^r - 1, n)` with `e^x = e^r 2^n`, for `x` in [-104, 88.73] (or NaN). The `- 1` is
-/// left for the caller to add where it fuses with other work.
+/// `(e^r - 1, n)` with `e^x = e^r 2^n`, for `x` in [-104, 88.73] (or NaN). The caller adds
+/// the 1, where it can fuse with other work (see `tanh_f32`).
 #[inline(always)]
 fn exp_reduced(x: f32) -> (f32, i32) {
     const LOG2E: f32 = std::f32::consts::LOG2_E;

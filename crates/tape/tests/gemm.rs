@@ -116,8 +116,8 @@ fn vector_and_outer_products_match_the_triple_loop() {
 #[test]
 fn linear_adds_the_bias_and_relu_on_every_path() {
     // The shapes reach every path of the product (vector, dot, outer, thin, few columns,
-    // packed, parallel by columns and by rows, several depth panels), each of which applies the bias and the
-    // ReLU its own way (the packed kernel only after the last depth panel).
+    // packed, parallel by columns and by rows, several depth panels), each of which applies
+    // the bias and the ReLU its own way (the packed kernel only after the last depth panel).
     let mut rng = StdRng::seed_from_u64(5);
     let shapes = [
         (1, 50, 33),
