@@ -148,11 +148,7 @@ pub(crate) fn gemm<T: Float>(
         });
     } else if n <= THIN && b.transposed && !a.transposed {
         // A few output columns, each a row of the stored `b`: one dot product per output.
-        for (a_row, c_row) in a.data.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-            for (j, (out, b_row)) in c_row.iter_mut().zip(b.data.chunks_exact(k)).enumerate() {
-                *out = dot(a_row, b_row) + bias_at(j);
-            }
-        }
+        dot_rows(a.data, b.data, k, bias, c);
     } else if n <= THIN && !b.transposed {
         // A few output columns of a stored `b` (a GAN generator's 2-D output layer): a packed
         // tile would be 16 columns wide, 8 times the work. `b`'s columns are copied out as rows.
@@ -161,13 +157,7 @@ pub(crate) fn gemm<T: Float>(
             if !a.transposed {
                 // Then one dot product per output, as above.
                 scratch.extend((0..n).flat_map(|j| b.data.iter().skip(j).step_by(n).copied()));
-                for (a_row, c_row) in a.data.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-                    for (j, (out, b_col)) in
-                        c_row.iter_mut().zip(scratch.chunks_exact(k)).enumerate()
-                    {
-                        *out = dot(a_row, b_col) + bias_at(j);
-                    }
-                }
+                dot_rows(a.data, scratch, k, bias, c);
             } else {
                 // A transposed `a` (a weight gradient, `x^T g`): each column of `c` is a sum
                 // of the stored rows of `a`, scaled by a column of `b`; built as rows, then
@@ -199,6 +189,17 @@ pub(crate) fn gemm<T: Float>(
         // The other unpacked paths serve vectors and few-column products: one more pass over
         // a small output is cheap.
         relu_in_place(c);
+    }
+}
+
+/// `c[i, j] = a_i . b_j + bias_j` for the rows `a_i` of `a` and `b_j` of `b_rows`, all `k`
+/// long: the products with a few output columns.
+fn dot_rows<T: Float>(a: &[T], b_rows: &[T], k: usize, bias: Option<&[T]>, c: &mut [T]) {
+    let n = b_rows.len() / k;
+    for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+        for (j, (out, b_row)) in c_row.iter_mut().zip(b_rows.chunks_exact(k)).enumerate() {
+            *out = dot(a_row, b_row) + bias.map_or(T::ZERO, |b| b[j]);
+        }
     }
 }
 
