@@ -42,6 +42,26 @@ pub(crate) fn in_parallel(max_parts: usize, run: impl Fn(usize, usize) + Sync) {
     assert!(all_ok, "a lossgraph helper thread panicked");
 }
 
+/// Runs `first` on the calling thread and `second` on a helper when one is free, or both here.
+pub(crate) fn join(first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
+    // `in_parallel` calls a shared `Fn`; each closure is taken out once by the part that runs it.
+    let first = Mutex::new(Some(first));
+    let second = Mutex::new(Some(second));
+    in_parallel(2, |part, parts| {
+        if part == 0 {
+            take(&first).into_iter().for_each(|f| f());
+        }
+        if part == 1 || parts == 1 {
+            take(&second).into_iter().for_each(|f| f());
+        }
+    });
+}
+
+/// The closure in `slot`, the first time it is asked for.
+fn take<F>(slot: &Mutex<Option<F>>) -> Option<F> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
 /// The rows `part` of `parts` gets when `rows` rows are split evenly.
 pub(crate) fn share(rows: usize, part: usize, parts: usize) -> std::ops::Range<usize> {
     let per = rows.div_ceil(parts);

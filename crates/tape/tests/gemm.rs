@@ -108,8 +108,13 @@ fn vector_and_outer_products_match_the_triple_loop() {
         (9, 1, 1),
         (30, 1, 70),
         (1, 70, 1),
+        // Matrices of at least 2^17 elements, split across two threads (odd halves).
+        (1, 1001, 131),
+        (1001, 131, 1),
+        (777, 1, 171),
     ] {
         check::<f64>(m, k, n, 1e-14, &mut rng);
+        check::<f32>(m, k, n, 1e-6, &mut rng);
     }
 }
 
@@ -126,6 +131,9 @@ fn linear_adds_the_bias_and_relu_on_every_path() {
         (50, 3, 60),
         (2, 256, 256),
         (30, 40, 3),
+        (1, 1001, 131),
+        (1001, 131, 1),
+        (777, 1, 171),
     ];
     for &(m, k, n) in shapes.iter().chain(&SHAPES) {
         let x = random::<f64>(&mut rng, [m, k]);
