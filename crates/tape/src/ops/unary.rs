@@ -96,15 +96,15 @@ impl<T: Float> Unary<T> {
             Sqrt => x.map(|v| Sqrt.eval(v)),
             Square => x.map(|v| Square.eval(v)),
             Recip => x.map(|v| Recip.eval(v)),
-            Powf(p) => x.map(|v| Powf(p).eval(v)),
+            Powf(p) => x.map(move |v| Powf(p).eval(v)),
             Abs => x.map(|v| Abs.eval(v)),
             Relu => x.map(|v| Relu.eval(v)),
             Sigmoid => x.map(|v| Sigmoid.eval(v)),
             Tanh => x.map(|v| Tanh.eval(v)),
             Softplus => x.map(|v| Softplus.eval(v)),
-            Clamp(lo, hi) => x.map(|v| Clamp(lo, hi).eval(v)),
-            Scale(c) => x.map(|v| Scale(c).eval(v)),
-            AddScalar(c) => x.map(|v| AddScalar(c).eval(v)),
+            Clamp(lo, hi) => x.map(move |v| Clamp(lo, hi).eval(v)),
+            Scale(c) => x.map(move |v| Scale(c).eval(v)),
+            AddScalar(c) => x.map(move |v| AddScalar(c).eval(v)),
         }
     }
 }
