@@ -72,9 +72,9 @@ pub(crate) fn share(rows: usize, part: usize, parts: usize) -> std::ops::Range<u
 /// below it, waking a helper costs more than it saves.
 pub(crate) const PARALLEL_ELEMENTS: usize = 1 << 16;
 
-/// Fills the empty buffer `v` with `rows x width` elements, splitting the rows across threads
-/// when `parallel` is set: `fill(rows, out)` must write every element of `out`, which holds
-/// the elements of `rows`.
+/// Appends `rows x width` elements to `v`, splitting the rows across threads when `parallel`
+/// is set: `fill(rows, out)` must write every element of `out`, which holds the elements of
+/// `rows`.
 pub(crate) fn fill_rows<T: Copy + Send + Sync>(
     v: &mut Vec<T>,
     rows: usize,
@@ -83,7 +83,7 @@ pub(crate) fn fill_rows<T: Copy + Send + Sync>(
     fill: impl Fn(std::ops::Range<usize>, &mut [MaybeUninit<T>]) + Sync,
 ) {
     let len = rows * width;
-    v.clear();
+    let before = v.len();
     v.reserve(len);
     let spare = &mut v.spare_capacity_mut()[..len];
     let max_parts = if parallel { rows } else { 1 };
@@ -98,7 +98,7 @@ pub(crate) fn fill_rows<T: Copy + Send + Sync>(
         fill(r, slice);
     });
     // SAFETY: every part ran and wrote each element of its rows (the contract of `fill`).
-    unsafe { v.set_len(len) };
+    unsafe { v.set_len(before + len) };
 }
 
 /// The elements of `out`, once every one of them has been written.

@@ -788,3 +788,27 @@ fn broadcast_to_matches_elementwise_indexing_on_every_pattern() {
         }
     }
 }
+
+#[test]
+fn heap_tensors_start_on_a_64_byte_boundary() {
+    // Vector loads from an address 16 bytes off a boundary straddle cache lines; every kernel
+    // output (pushed, filled by rows, or overwritten in place) starts aligned.
+    let x = Tensor::<f32>::from_fn([37, 29], |i| i as f32 * 0.01);
+    let w = Tensor::<f32>::from_fn([29, 13], |i| i as f32 * 0.02);
+    for _ in 0..3 {
+        let outputs = [
+            x.clone(),
+            x.exp(),
+            x.add(&x),
+            x.matmul(&w),
+            x.log_softmax(1),
+            x.sum_axis(1, false).exp(),
+            Tensor::<f32>::zeros([100]),
+        ];
+        for t in &outputs {
+            assert_eq!(t.data().as_ptr() as usize % 64, 0, "{:?}", t.dims());
+        }
+        let d = Tensor::<f64>::from_fn([9, 7], |i| i as f64).exp();
+        assert_eq!(d.data().as_ptr() as usize % 64, 0);
+    }
+}
