@@ -160,7 +160,7 @@ pub(crate) fn gemm<T: Float>(
         // An outer product: each output row is a scaled copy of `b`.
         let outer = |a: &[T], c: &mut [T]| {
             for (&s, row) in a.iter().zip(c.chunks_exact_mut(n)) {
-                axpy_rows([(s, b.data)], bias, row);
+                axpy_rows([(s, b.data)], bias.map_or(Start::Zero, Start::Bias), row);
             }
         };
         if c.len() < MEMORY_BOUND_PARALLEL {
@@ -170,17 +170,21 @@ pub(crate) fn gemm<T: Float>(
             let (c1, c2) = c.split_at_mut(a1.len() * n);
             join(|| outer(a1, c1), || outer(a2, c2));
         }
-    } else if (k <= THIN || m <= THIN) && !b.transposed {
+    } else if (k <= SHALLOW || m <= THIN) && !b.transposed {
         // A thin product (a few rows, or a shallow depth): each output row is a sum of
         // scaled rows of `b`, with no packing; a packed tile would be mostly padding.
-        return thin(a.view(), b.data, n, epilogue, c);
-    } else if k <= THIN {
-        // A shallow product with a transposed `b` (the gradient through a 2-D output layer,
-        // `g W^T`): the few rows of `op(b)` are copied out, then as above.
+        return thin_in_halves(a.view(), b.data, n, epilogue, c);
+    } else if k <= SHALLOW {
+        // A shallow product with a transposed `b` (the gradient through a classifier or a
+        // 2-D output layer, `g W^T`): the few rows of `op(b)` are copied out, then as above.
         return with_pack_space::<T>(|_, scratch| {
-            scratch.clear();
-            scratch.extend((0..k).flat_map(|p| b.data.iter().skip(p).step_by(k).copied()));
-            thin(a.view(), scratch, n, epilogue, c)
+            let rows = aligned(scratch, k * n);
+            for (j, column) in b.data.chunks_exact(k).enumerate() {
+                for (p, &x) in column.iter().enumerate() {
+                    rows[p * n + j] = x;
+                }
+            }
+            thin_in_halves(a.view(), rows, n, epilogue, c)
         });
     } else if n <= THIN && b.transposed && !a.transposed {
         // A few output columns, each a row of the stored `b`: one dot product per output.
@@ -250,23 +254,27 @@ fn relu_in_place<T: Float>(v: &mut [T]) {
 /// row-major), with no packing: each output row is a sum of scaled rows of `b`, added in
 /// depth order.
 ///
-/// A shallow product (at most `THIN` rows of `b`) builds each output row in one pass, bias
-/// to ReLU, while the row is in L1; a product of few output rows adds the rows of `b` one
-/// at a time (measured no slower than adding each row of `b` to all outputs in turn).
+/// A shallow product (at most `SHALLOW` rows of `b`, which then stay in cache) builds each
+/// output row in passes of up to `TERMS` rows of `b`, bias to ReLU, while the row is in L1:
+/// each output vector stays in a register across a pass, and the loads of `b` keep pace with
+/// the multiply-adds. A product of few output rows and a deep `b` adds the rows of `b` one at
+/// a time, a single stream through memory (measured no slower than adding each row of `b` to
+/// all outputs in turn).
 fn thin<T: Float>(a: View<'_, T>, b_rows: &[T], n: usize, epilogue: Epilogue<'_, T>, c: &mut [T]) {
     let k = b_rows.len() / n.max(1);
     let coef = |i: usize, p: usize| a.data[i * a.rs + p * a.cs];
     let b_row = |p: usize| &b_rows[p * n..(p + 1) * n];
     let bias = epilogue.bias;
-    if k <= THIN {
+    if k <= SHALLOW {
         for (i, row) in c.chunks_exact_mut(n).enumerate() {
             let term = |p: usize| (coef(i, p), b_row(p));
-            match k {
-                4 => axpy_rows([0, 1, 2, 3].map(term), bias, row),
-                3 => axpy_rows([0, 1, 2].map(term), bias, row),
-                2 => axpy_rows([0, 1].map(term), bias, row),
-                1 => axpy_rows([term(0)], bias, row),
-                _ => fill_rows_with_bias(row, n, bias),
+            let mut start = bias.map_or(Start::Zero, Start::Bias);
+            for p in (0..k).step_by(TERMS) {
+                add_terms(&term, p, (k - p).min(TERMS), start, row);
+                start = Start::Row;
+            }
+            if k == 0 {
+                fill_rows_with_bias(row, n, bias);
             }
             if epilogue.relu {
                 relu_in_place(row);
@@ -285,29 +293,106 @@ fn thin<T: Float>(a: View<'_, T>, b_rows: &[T], n: usize, epilogue: Epilogue<'_,
     }
 }
 
-/// `y = bias + s_1 x_1 + ... + s_Q x_Q` (zero for no bias), summed left to right.
+/// [`thin`], on two threads (each half of the rows) when the product is large.
+fn thin_in_halves<T: Float>(
+    a: View<'_, T>,
+    b_rows: &[T],
+    n: usize,
+    epilogue: Epilogue<'_, T>,
+    c: &mut [T],
+) {
+    let m = c.len() / n.max(1);
+    if m < 2 * MR || m * b_rows.len() < PARALLEL_WORK {
+        return thin(a, b_rows, n, epilogue, c);
+    }
+    let (c1, c2) = c.split_at_mut(m / 2 * n);
+    join(
+        || thin(a, b_rows, n, epilogue, c1),
+        || thin(a.at(m / 2, 0), b_rows, n, epilogue, c2),
+    );
+}
+
+/// The most rows of `b` one pass of [`thin`] adds into an output row: four scalars and four
+/// vector sums stay in registers (eight terms per pass measured no faster).
+const TERMS: usize = 4;
+
+/// What a row of sums starts from.
+#[derive(Clone, Copy)]
+enum Start<'a, T> {
+    Zero,
+    Bias(&'a [T]),
+    /// The values already in the row (a later pass of [`thin`]).
+    Row,
+}
+
+/// `y = start + s_p x_p + ... + s_(p+q-1) x_(p+q-1)` for the terms `term(p)`, `q <= TERMS`.
+fn add_terms<'b, T: Float>(
+    term: &impl Fn(usize) -> (T, &'b [T]),
+    p: usize,
+    q: usize,
+    start: Start<'_, T>,
+    y: &mut [T],
+) {
+    debug_assert!((1..=TERMS).contains(&q));
+    let t = |i: usize| term(p + i);
+    match q {
+        1 => axpy_rows::<T, 1>(std::array::from_fn(t), start, y),
+        2 => axpy_rows::<T, 2>(std::array::from_fn(t), start, y),
+        3 => axpy_rows::<T, 3>(std::array::from_fn(t), start, y),
+        _ => axpy_rows::<T, TERMS>(std::array::from_fn(t), start, y),
+    }
+}
+
+/// `y = start + s_1 x_1 + ... + s_Q x_Q`, summed left to right.
 #[inline]
-fn axpy_rows<T: Float, const Q: usize>(terms: [(T, &[T]); Q], bias: Option<&[T]>, y: &mut [T]) {
+fn axpy_rows<T: Float, const Q: usize>(terms: [(T, &[T]); Q], start: Start<'_, T>, y: &mut [T]) {
     let n = y.len();
     let x: [&[T]; Q] = terms.map(|(_, x)| &x[..n]);
     let s: [T; Q] = terms.map(|(s, _)| s);
-    let sum = |j: usize, mut v: T| {
+    // One loop per start, so that none of them branches per element.
+    match start {
+        Start::Zero => sum_rows(x, s, |_, _| T::ZERO, y),
+        Start::Bias(bias) => {
+            let bias = &bias[..n];
+            sum_rows(x, s, move |j, _| bias[j], y)
+        }
+        Start::Row => sum_rows(x, s, |_, y| y, y),
+    }
+}
+
+/// `y_j = start(j, y_j) + s_1 x_1j + ... + s_Q x_Qj`.
+///
+/// Each output's sum is a chain of `Q` dependent multiply-adds; 32 outputs at a time give the
+/// core four independent vector chains to interleave.
+#[inline(always)]
+fn sum_rows<T: Float, const Q: usize>(
+    x: [&[T]; Q],
+    s: [T; Q],
+    start: impl Fn(usize, T) -> T,
+    y: &mut [T],
+) {
+    const LANES: usize = 32;
+    let whole = y.len() - y.len() % LANES;
+    let (body, tail) = y.split_at_mut(whole);
+    for (c, chunk) in body.chunks_exact_mut(LANES).enumerate() {
+        let j0 = c * LANES;
+        let chunk: &mut [T; LANES] = chunk.try_into().expect("chunks of LANES");
+        let mut v: [T; LANES] = std::array::from_fn(|l| start(j0 + l, chunk[l]));
+        for q in 0..Q {
+            let xq: &[T; LANES] = x[q][j0..j0 + LANES].try_into().expect("LANES long");
+            for l in 0..LANES {
+                v[l] = s[q].mul_add(xq[l], v[l]);
+            }
+        }
+        *chunk = v;
+    }
+    for (t, y) in tail.iter_mut().enumerate() {
+        let j = whole + t;
+        let mut v = start(j, *y);
         for q in 0..Q {
             v = s[q].mul_add(x[q][j], v);
         }
-        v
-    };
-    match bias {
-        Some(bias) => {
-            let bias = &bias[..n];
-            y.iter_mut()
-                .enumerate()
-                .for_each(|(j, y)| *y = sum(j, bias[j]));
-        }
-        None => y
-            .iter_mut()
-            .enumerate()
-            .for_each(|(j, y)| *y = sum(j, T::ZERO)),
+        *y = v;
     }
 }
 
@@ -321,8 +406,12 @@ fn fill_rows_with_bias<T: Float>(c: &mut [T], n: usize, bias: Option<&[T]>) {
     }
 }
 
-/// Products with at most this many rows, depth or (for a transposed `b`) columns skip packing.
+/// Products with at most this many rows or (for a transposed `b`) columns skip packing.
 const THIN: usize = 4;
+
+/// Products at most this deep skip packing too: with so few depth steps per register tile,
+/// the packed kernel spends more time storing tiles than multiplying.
+const SHALLOW: usize = 16;
 
 /// Products with a vector, and outer products, that stream at least this many matrix
 /// elements (512 KiB of f32, a Zen 3 core's L2) split in two halves across two cores: they
@@ -454,12 +543,14 @@ fn packed_tiles<T: Float, const NR: usize, const EPILOGUE: bool>(
             let nc = NC.min(n - jc);
             for pc in (0..k).step_by(kb) {
                 let kc = kb.min(k - pc);
-                pack::<T, NR>(pb, b.at(pc, jc), kc, nc, true);
+                let pb = pack::<T, NR>(pb, b.at(pc, jc), kc, nc, true);
                 for ic in (0..m).step_by(mb) {
                     let mc = mb.min(m - ic);
-                    if !a_in_place {
-                        pack::<T, MR>(pa, a.at(ic, pc), kc, mc, false);
-                    }
+                    let pa: &[T] = if a_in_place {
+                        &[]
+                    } else {
+                        pack::<T, MR>(pa, a.at(ic, pc), kc, mc, false)
+                    };
                     for jr in (0..nc).step_by(NR) {
                         let bp = &pb[jr * kc..(jr + NR) * kc];
                         for ir in (0..mc).step_by(MR) {
@@ -501,20 +592,15 @@ fn balanced(len: usize, max: usize, unit: usize) -> usize {
 /// Copies a `depth x width` block (of B, `along_rows` = true) or a `width x depth` block (of A)
 /// into panels of `R` lines: panel `q` holds lines `q R .. q R + R` for every depth index, `R`
 /// values at a time, zero-padded past the edge, which is the order the micro-kernel reads.
-fn pack<T: Float, const R: usize>(
-    dst: &mut Vec<T>,
+fn pack<'a, T: Float, const R: usize>(
+    buf: &'a mut Vec<T>,
     src: View<'_, T>,
     depth: usize,
     width: usize,
     along_rows: bool,
-) {
+) -> &'a [T] {
     let panels = width.div_ceil(R);
-    if dst.len() < panels * R * depth {
-        // Exactly what this block needs: the usual doubling would keep up to twice the
-        // largest block alive for the life of the thread.
-        dst.reserve_exact(panels * R * depth - dst.len());
-        dst.resize(panels * R * depth, T::ZERO);
-    }
+    let dst = aligned(buf, panels * R * depth);
     // Step through the source along the lines (`line`) and along the depth (`deep`).
     let (line, deep) = if along_rows {
         (src.cs, src.rs)
@@ -598,6 +684,7 @@ fn pack<T: Float, const R: usize>(
             }
         }
     }
+    dst
 }
 
 /// Where a register tile lands in the output, whether it adds to earlier depth panels, and
@@ -709,6 +796,21 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// `len` elements of `buf` from a 64-byte boundary, growing it as needed (by exactly what is
+/// missing: the usual doubling would keep up to twice the largest block alive for the life of
+/// the thread). The allocator aligns to 16 bytes; a 32-byte vector load from an address 16
+/// bytes off straddles two cache lines every other time, which Zen 3 pays for in load
+/// bandwidth (a load-bound loop ran a third slower, measured).
+fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    let room = len + 64 / size_of::<T>();
+    if buf.len() < room {
+        buf.reserve_exact(room - buf.len());
+        buf.resize(room, T::ZERO);
+    }
+    let start = buf.as_ptr().align_offset(64);
+    &mut buf[start..start + len]
+}
+
 /// Runs `f` with this thread's two packing buffers (for A and for B).
 fn with_pack_space<T: Float>(f: impl FnOnce(&mut Vec<T>, &mut Vec<T>)) {
     T::pool().with(|pool| {
@@ -792,7 +894,7 @@ fn axpy<T: Float>(s: T, x: &[T], y: &mut [T]) {
 /// addition not being associative.
 #[inline]
 fn dot<T: Float>(x: &[T], y: &[T]) -> T {
-    const LANES: usize = 8;
+    const LANES: usize = 32;
     let mut acc = [T::ZERO; LANES];
     let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
     let tail: T = xc

@@ -92,6 +92,12 @@ fn thin_products_match_the_triple_loop() {
         (256, 2, 256),
         (2, 256, 256),
         (256, 256, 2),
+        // Depth 5 to 16: passes of four rows of `b`, 32 columns at a time and a tail.
+        (50, 10, 33),
+        (40, 16, 70),
+        (30, 5, 100),
+        // Large enough to run on two threads, half the rows each.
+        (301, 12, 400),
     ] {
         check::<f64>(m, k, n, 1e-14, &mut rng);
         check::<f32>(m, k, n, 1e-6, &mut rng);
@@ -131,6 +137,8 @@ fn linear_adds_the_bias_and_relu_on_every_path() {
         (50, 3, 60),
         (2, 256, 256),
         (30, 40, 3),
+        (50, 10, 33),
+        (301, 12, 400),
         (1, 1001, 131),
         (1001, 131, 1),
         (777, 1, 171),
