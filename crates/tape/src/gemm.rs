@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Float;
 use crate::parallel::{in_parallel, join};
+use crate::storage::Storage;
 
 /// A row-major `[rows, cols]` matrix, read as stored or transposed.
 #[derive(Clone, Copy)]
@@ -81,7 +82,7 @@ impl<'a, T> View<'a, T> {
 /// What happens to the product's elements as they are stored: a linear layer's bias (`n`
 /// values, added to every row) and ReLU, applied while each tile is still in registers rather
 /// than in further passes over the output.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Epilogue<'a, T> {
     pub bias: Option<&'a [T]>,
     pub relu: bool,
@@ -215,6 +216,33 @@ pub(crate) fn gemm<T: Float>(
                 }
             }
         });
+    } else if n <= NARROW && a.transposed && !b.transposed && epilogue.bias.is_none() {
+        // A weight gradient with few columns (`x^T g` for a classifier): as a product of
+        // few rows, `c^T = g^T x`, it fits the register tile (6 rows by 16 columns) better,
+        // and `x` is packed along its stored rows. Built transposed, then copied across.
+        let mut transposed = Storage::<T>::stale(n * m);
+        let ct = transposed.make_mut();
+        let gt = View {
+            data: b.data,
+            rs: 1,
+            cs: n,
+        };
+        let x = View {
+            data: a.data,
+            rs: m,
+            cs: 1,
+        };
+        let out = Out::new(ct, m, Epilogue::default());
+        if m * n * k >= PARALLEL_WORK {
+            parallel_split(n, k, m, gt, x, out);
+        } else {
+            packed(n, k, m, gt, x, out);
+        }
+        for (j, row) in ct.chunks_exact(m).enumerate() {
+            for (i, &v) in row.iter().enumerate() {
+                c[i * n + j] = v;
+            }
+        }
     } else {
         let (a, b) = (a.view(), b.view());
         let out = Out::new(c, n, epilogue);
@@ -408,6 +436,9 @@ fn fill_rows_with_bias<T: Float>(c: &mut [T], n: usize, bias: Option<&[T]>) {
 
 /// Products with at most this many rows or (for a transposed `b`) columns skip packing.
 const THIN: usize = 4;
+
+/// Weight gradients with at most this many columns are computed transposed.
+const NARROW: usize = 16;
 
 /// Products at most this deep skip packing too: with so few depth steps per register tile,
 /// the packed kernel spends more time storing tiles than multiplying.
