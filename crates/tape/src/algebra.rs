@@ -85,6 +85,10 @@ pub trait Algebra<T: Float>: Clone {
     fn log_softmax_gather_grad(&self, x: &Self, _logp: &Self, labels: &[usize]) -> Self {
         crate::ops::softmax::log_softmax_gather_grad_composite(self, x, labels)
     }
+    /// `self * x * 2`: the square backward, fused in the eager algebra.
+    fn square_grad(&self, x: &Self) -> Self {
+        self.mul(x).scale(T::from_f64(2.0))
+    }
     /// `self * (x > 0)`: the ReLU backward, fused in the eager algebra.
     fn relu_grad(&self, x: &Self) -> Self {
         self.mul(&x.cmp(&x.scale(T::ZERO), Cmp::Gt))
@@ -192,6 +196,9 @@ impl<T: Float> Algebra<T> for Tensor<T> {
 
     delegate_algebra!(Tensor<T>, std::convert::identity);
 
+    fn square_grad(&self, x: &Self) -> Self {
+        self.zip_map(x, "square_grad", |g, x| g * x * T::from_f64(2.0))
+    }
     fn relu_grad(&self, x: &Self) -> Self {
         self.zip_map(x, "relu_grad", |g, x| if x > T::ZERO { g } else { T::ZERO })
     }
@@ -328,6 +335,9 @@ impl<T: Float> Algebra<T> for Scalar<T> {
     }
     fn log_softmax(&self, _: usize) -> Self {
         unreachable!("the scalar algebra serves elementwise rules only")
+    }
+    fn square_grad(&self, x: &Self) -> Self {
+        Scalar(self.0 * x.0 * T::from_f64(2.0))
     }
     fn relu_grad(&self, x: &Self) -> Self {
         Scalar(if x.0 > T::ZERO { self.0 } else { T::ZERO })

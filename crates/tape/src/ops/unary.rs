@@ -121,7 +121,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(op: Unary<T>, x: &A, y: &A, g: &
         Exp => g.mul(y),
         Ln => g.div(x),
         Sqrt => g.div(y).scale(T::from_f64(0.5)),
-        Square => g.mul(x).scale(T::from_f64(2.0)),
+        Square => g.square_grad(x),
         Recip => g.mul(&y.square()).neg(),
         Powf(p) => g.mul(&x.powf(p - T::ONE)).scale(p),
         Abs => g.mul(&x.sign()),
