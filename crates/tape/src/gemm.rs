@@ -180,11 +180,7 @@ pub(crate) fn gemm<T: Float>(
         // 2-D output layer, `g W^T`): the few rows of `op(b)` are copied out, then as above.
         return with_pack_space::<T>(|_, scratch| {
             let rows = aligned(scratch, k * n);
-            for (j, column) in b.data.chunks_exact(k).enumerate() {
-                for (p, &x) in column.iter().enumerate() {
-                    rows[p * n + j] = x;
-                }
-            }
+            transpose(b.data, k, rows);
             thin_in_halves(a.view(), rows, n, epilogue, c)
         });
     } else if n <= THIN && b.transposed && !a.transposed {
@@ -197,7 +193,8 @@ pub(crate) fn gemm<T: Float>(
             scratch.clear();
             if !a.transposed {
                 // Then one dot product per output, as above.
-                scratch.extend((0..n).flat_map(|j| b.data.iter().skip(j).step_by(n).copied()));
+                scratch.resize(k * n, T::ZERO);
+                transpose(b.data, n, scratch);
                 dot_rows(a.data, scratch, k, bias, c);
             } else {
                 // A transposed `a` (a weight gradient, `x^T g`): each column of `c` is a sum
@@ -238,11 +235,7 @@ pub(crate) fn gemm<T: Float>(
         } else {
             packed(n, k, m, gt, x, out);
         }
-        for (j, row) in ct.chunks_exact(m).enumerate() {
-            for (i, &v) in row.iter().enumerate() {
-                c[i * n + j] = v;
-            }
-        }
+        transpose(ct, m, c);
     } else {
         let (a, b) = (a.view(), b.view());
         let out = Out::new(c, n, epilogue);
@@ -257,6 +250,17 @@ pub(crate) fn gemm<T: Float>(
         // The other unpacked paths serve vectors and few-column products: one more pass over
         // a small output is cheap.
         relu_in_place(c);
+    }
+}
+
+/// Writes the transpose of `src` (rows of `cols`) into `dst` (rows of `src.len() / cols`):
+/// the source is read in order, the writes stride through `dst`.
+fn transpose<T: Copy>(src: &[T], cols: usize, dst: &mut [T]) {
+    let rows = src.len() / cols.max(1);
+    for (i, row) in src.chunks_exact(cols).enumerate() {
+        for (j, &x) in row.iter().enumerate() {
+            dst[j * rows + i] = x;
+        }
     }
 }
 
