@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::Float;
 use crate::parallel::{in_parallel, join};
-use crate::storage::Storage;
+use crate::storage::{Storage, aligned_start, alignment_room};
 
 /// A row-major `[rows, cols]` matrix, read as stored or transposed.
 #[derive(Clone, Copy)]
@@ -837,12 +837,12 @@ fn prefetch<T>(p: *const T) {
 /// bytes off straddles two cache lines every other time, which Zen 3 pays for in load
 /// bandwidth (a load-bound loop ran a third slower, measured).
 fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
-    let room = len + 64 / size_of::<T>();
+    let room = len + alignment_room::<T>();
     if buf.len() < room {
         buf.reserve_exact(room - buf.len());
         buf.resize(room, T::ZERO);
     }
-    let start = buf.as_ptr().align_offset(64);
+    let start = aligned_start(buf);
     &mut buf[start..start + len]
 }
 

@@ -102,8 +102,13 @@ pub(crate) struct Buffer<T: Float> {
 }
 
 /// Room for the alignment offset: at most this many elements precede a buffer's first.
-const fn alignment_room<T>() -> usize {
+pub(crate) const fn alignment_room<T>() -> usize {
     64 / size_of::<T>()
+}
+
+/// How many elements into `v` its first 64-byte boundary lies (below `alignment_room`).
+pub(crate) fn aligned_start<T>(v: &[T]) -> usize {
+    v.as_ptr().align_offset(64).min(alignment_room::<T>())
 }
 
 impl<T: Float> Buffer<T> {
@@ -126,7 +131,7 @@ impl<T: Float> Buffer<T> {
             .flatten();
         let mut arc = pooled.unwrap_or_else(|| Arc::new(Vec::with_capacity(room)));
         let v = Arc::get_mut(&mut arc).expect("pooled buffers are uniquely owned");
-        let start = v.as_ptr().align_offset(64).min(alignment_room::<T>());
+        let start = aligned_start(v);
         prepare(v, start);
         Buffer {
             vec: ManuallyDrop::new(arc),
