@@ -84,7 +84,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ident, $pool:ident, $exp:path, $tanh:path) => {
+    ($t:ident, $pool:ident, $exp:path, $ln:path, $ln_1p:path, $tanh:path) => {
         thread_local! {
             static $pool: RefCell<Pool<$t>> = RefCell::new(Pool::new());
         }
@@ -112,11 +112,11 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn ln(self) -> Self {
-                $t::ln(self)
+                $ln(self)
             }
             #[inline(always)]
             fn ln_1p(self) -> Self {
-                $t::ln_1p(self)
+                $ln_1p(self)
             }
             #[inline(always)]
             fn sqrt(self) -> Self {
@@ -161,7 +161,14 @@ macro_rules! impl_float {
     };
 }
 
-// f32 computes e^x and tanh with vectorisable polynomials; f64, the gradient-checking type,
-// keeps the correctly rounded libm functions.
-impl_float!(f32, POOL_F32, crate::math::exp_f32, crate::math::tanh_f32);
-impl_float!(f64, POOL_F64, f64::exp, f64::tanh);
+// f32 computes e^x, ln, ln(1 + x) and tanh with vectorisable polynomials; f64, the
+// gradient-checking type, keeps the correctly rounded libm functions.
+impl_float!(
+    f32,
+    POOL_F32,
+    crate::math::exp_f32,
+    crate::math::ln_f32,
+    crate::math::ln_1p_f32,
+    crate::math::tanh_f32
+);
+impl_float!(f64, POOL_F64, f64::exp, f64::ln, f64::ln_1p, f64::tanh);

@@ -1,9 +1,9 @@
-//! Branch-free `exp` and `tanh` for f32 that the compiler can vectorise.
+//! Branch-free `exp`, `ln`, `ln_1p` and `tanh` for f32 that the compiler can vectorise.
 //!
 //! The libm functions are scalar calls: in a softmax over a million logits they cost more than
 //! everything else together. These follow the classic Cephes single-precision algorithms (range
 //! reduction, then a short polynomial), written without branches so that a loop over a slice
-//! compiles to vector instructions. Both stay within a few ulp of the exact result (tested in
+//! compiles to vector instructions. All stay within a few ulp of the exact result (tested in
 //! `tests/fast_math.rs`); f64, the gradient-checking type, keeps the libm functions.
 
 use crate::Float;
@@ -55,6 +55,64 @@ fn exp_reduced(x: f32) -> (f32, i32) {
 #[inline(always)]
 fn pow2(k: i32) -> f32 {
     f32::from_bits(((k + 127) as u32) << 23)
+}
+
+/// ln x: x = m 2^e with m in [sqrt(1/2), sqrt 2), then ln m = ln(1 + f) from a degree-9
+/// polynomial in f (Cephes `logf`), and e ln 2 added in two parts. Special values are selected
+/// at the end rather than branched on: ln 0 = -inf, ln inf = inf, NaN for negative inputs and NaN.
+#[inline(always)]
+pub(crate) fn ln_f32(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Subnormal inputs are scaled into the normal range first (by 2^23, taken back from e).
+    let subnormal = x < f32::MIN_POSITIVE;
+    let bits = if subnormal { x * 8_388_608.0 } else { x }.to_bits();
+    let e = ((bits >> 23) & 0xff) as i32 - if subnormal { 126 + 23 } else { 126 };
+    // The mantissa in [0.5, 1), then moved to [sqrt(1/2), sqrt 2) so that f is small.
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    let low = m < std::f32::consts::FRAC_1_SQRT_2;
+    let e = (e - i32::from(low)) as f32;
+    let f = if low { m + m - 1.0 } else { m - 1.0 };
+    let z = f * f;
+    let mut p = 7.037_683_6e-2;
+    for c in [
+        -1.151_461e-1,
+        1.167_699_9e-1,
+        -1.242_014_1e-1,
+        1.424_932_3e-1,
+        -1.666_805_8e-1,
+        2.000_071_5e-1,
+        -2.499_999_4e-1,
+        3.333_333e-1,
+    ] {
+        p = fma(p, f, c);
+    }
+    let y = fma(p * f, z, fma(e, LN2_LO, -0.5 * z));
+    let r = fma(e, LN2_HI, f + y);
+    if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x == f32::INFINITY {
+        x
+    } else if x > 0.0 {
+        r
+    } else {
+        f32::NAN // negative or NaN
+    }
+}
+
+/// ln(1 + x), accurate for small x: with u = 1 + x rounded, ln u (u - 1) / x corrects the
+/// rounding of u to first order (Goldberg's method), so the result keeps x's digits.
+#[inline(always)]
+pub(crate) fn ln_1p_f32(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let d = u - 1.0;
+    if d == 0.0 {
+        x // |x| below half an ulp of 1: ln(1 + x) = x to within its own rounding
+    } else if u == f32::INFINITY {
+        u
+    } else {
+        ln_f32(u) * (x / d)
+    }
 }
 
 /// tanh x: an odd polynomial near 0 (where (e^2x - 1) / (e^2x + 1) would lose digits to

@@ -1,4 +1,4 @@
-//! f32 `exp` and `tanh` are vectorisable polynomials, not libm calls: check them against f64
+//! f32 `exp`, `ln`, `ln_1p` and `tanh` are vectorisable polynomials, not libm calls: check them against f64
 //! over their whole range, including the overflow, underflow and special values.
 
 use tape::{Float, Tensor};
@@ -51,6 +51,53 @@ fn tanh_is_within_one_and_a_half_ulp_everywhere() {
     assert!(Float::tanh(f32::NAN).is_nan());
 }
 
+/// `count` values spread evenly in the exponent from `lo` to `hi` (both positive).
+fn log_sweep(lo: f64, hi: f64, count: usize) -> impl Iterator<Item = f32> {
+    let (a, b) = (lo.ln(), hi.ln());
+    (0..=count).map(move |i| (a + (b - a) * i as f64 / count as f64).exp() as f32)
+}
+
+#[test]
+fn ln_is_within_one_ulp_from_subnormals_to_the_largest_float() {
+    let worst = log_sweep(1e-45, 3.4e38, 2_000_000)
+        .chain(sweep(0.5, 2.0, 1_000_000))
+        .filter(|&x| x != 1.0)
+        .map(|x| ulps(Float::ln(x), f64::from(x).ln()))
+        .fold(0.0, f64::max);
+    assert!(worst <= 1.0, "worst ln error {worst} ulp");
+    assert_eq!(Float::ln(1.0f32), 0.0);
+    assert_eq!(Float::ln(f32::MAX), f32::MAX.ln());
+}
+
+#[test]
+fn ln_special_values() {
+    assert_eq!(Float::ln(0.0f32), f32::NEG_INFINITY);
+    assert_eq!(Float::ln(-0.0f32), f32::NEG_INFINITY);
+    assert_eq!(Float::ln(f32::INFINITY), f32::INFINITY);
+    assert!(Float::ln(-1.0f32).is_nan());
+    assert!(Float::ln(f32::NEG_INFINITY).is_nan());
+    assert!(Float::ln(f32::NAN).is_nan());
+    let smallest = f32::from_bits(1); // 2^-149
+    assert!(ulps(Float::ln(smallest), f64::from(smallest).ln()) <= 1.0);
+}
+
+#[test]
+fn ln_1p_keeps_the_digits_of_small_arguments() {
+    let exact = |x: f32| f64::from(x).ln_1p();
+    let worst = sweep(-0.999, 10.0, 1_000_000)
+        .chain(log_sweep(1e-30, 1e30, 1_000_000))
+        .chain(log_sweep(1e-30, 0.5, 200_000).map(|x| -x))
+        .map(|x| ulps(Float::ln_1p(x), exact(x)))
+        .fold(0.0, f64::max);
+    assert!(worst <= 2.0, "worst ln_1p error {worst} ulp");
+    assert_eq!(Float::ln_1p(0.0f32), 0.0);
+    assert_eq!(Float::ln_1p(1e-30f32), 1e-30);
+    assert_eq!(Float::ln_1p(-1.0f32), f32::NEG_INFINITY);
+    assert_eq!(Float::ln_1p(f32::INFINITY), f32::INFINITY);
+    assert!(Float::ln_1p(-2.0f32).is_nan());
+    assert!(Float::ln_1p(f32::NAN).is_nan());
+}
+
 #[test]
 fn tensor_kernels_use_the_same_functions() {
     let x = Tensor::<f32>::from_vec(vec![-3.0, -0.1, 0.0, 0.7, 2.5, 10.0], [6]);
@@ -59,5 +106,15 @@ fn tensor_kernels_use_the_same_functions() {
     }
     for (y, &v) in x.tanh().data().iter().zip(x.data()) {
         assert!(ulps(*y, f64::from(v).tanh()) <= 3.0);
+    }
+    for (y, &v) in x.softplus().data().iter().zip(x.data()) {
+        assert!(
+            ulps(*y, f64::from(v).exp().ln_1p()) <= 3.0,
+            "softplus({v}) = {y}"
+        );
+    }
+    let positive = x.abs().add_scalar(1e-3);
+    for (y, &v) in positive.ln().data().iter().zip(positive.data()) {
+        assert!(ulps(*y, f64::from(v).ln()) <= 1.0, "ln({v}) = {y}");
     }
 }
