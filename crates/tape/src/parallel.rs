@@ -42,8 +42,20 @@ pub(crate) fn in_parallel(max_parts: usize, run: impl Fn(usize, usize) + Sync) {
     assert!(all_ok, "a lossgraph helper thread panicked");
 }
 
-/// Runs `first` on the calling thread and `second` on a helper when one is free, or both here.
-pub(crate) fn join(first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
+/// Runs `first` on the calling thread and `second` on one of lossgraph's helper threads when
+/// one is free (otherwise both here, one after the other), and returns when both are done.
+///
+/// The helpers are the threads that share the large matrix products: work outside the tape
+/// with the same shape (an optimiser's update of a large parameter, say) can use them too.
+/// Set `LOSSGRAPH_THREADS=1` to run everything on the calling thread.
+///
+/// ```
+/// let mut v = vec![1.0f32; 100_000];
+/// let (left, right) = v.split_at_mut(50_000);
+/// tape::join(|| left.iter_mut().for_each(|x| *x *= 2.0), || right.fill(0.0));
+/// assert_eq!((v[0], v[99_999]), (2.0, 0.0));
+/// ```
+pub fn join(first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
     // `in_parallel` calls a shared `Fn`; each closure is taken out once by the part that runs it.
     let first = Mutex::new(Some(first));
     let second = Mutex::new(Some(second));

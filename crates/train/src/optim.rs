@@ -193,6 +193,43 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
 }
 
+/// Parameters with at least this many elements are updated in two halves on two threads
+/// (`tape::join`). Adam's update streams four arrays and takes a square root and a division
+/// per element: 14% of the MNIST MLP example's main thread for its 200,704 first-layer weights,
+/// with the helper thread idle meanwhile. Each element's update reads only its own values, so
+/// the split changes no result.
+const PARALLEL_UPDATE: usize = 1 << 15;
+
+/// One Adam step's scalars, with the bias corrections folded in.
+#[derive(Clone, Copy)]
+struct AdamRule<T> {
+    step_size: T,
+    inv_sqrt_bias2: T,
+    beta1: T,
+    beta2: T,
+    one_minus_beta1: T,
+    one_minus_beta2: T,
+    eps: T,
+    coupled_wd: T,
+    decay_factor: T,
+}
+
+impl<T: Float> AdamRule<T> {
+    /// Updates the weights `w` and the moments `m`, `v` in place from the gradient `g`.
+    fn apply(&self, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+        let (b1, b2) = (self.beta1, self.beta2);
+        let (one_b1, one_b2) = (self.one_minus_beta1, self.one_minus_beta2);
+        let lanes = w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()));
+        for ((w, &g), (m, v)) in lanes {
+            let g = g + self.coupled_wd * *w;
+            *w *= self.decay_factor;
+            *m = b1 * *m + one_b1 * g;
+            *v = b2 * *v + one_b2 * g * g;
+            *w -= self.step_size * *m / (v.sqrt() * self.inv_sqrt_bias2 + self.eps);
+        }
+    }
+}
+
 /// Adam (Kingma & Ba, 2015), and AdamW (Loshchilov & Hutter, 2019) with decoupled weight
 /// decay. With step count `t` starting at 1:
 ///
@@ -276,18 +313,23 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         let t = (self.steps + 1) as i32;
         let bias1 = 1.0 - self.beta1.powi(t);
         let bias2 = 1.0 - self.beta2.powi(t);
+        let (coupled_wd, decay_factor) = if self.decoupled {
+            (0.0, 1.0 - lr_f64 * self.weight_decay)
+        } else {
+            (self.weight_decay, 1.0)
+        };
         // Folding the bias corrections into two scalars keeps the inner loop to one sqrt and
         // one division per element.
-        let step_size = T::from_f64(lr_f64 / bias1);
-        let inv_sqrt_bias2 = T::from_f64(1.0 / bias2.sqrt());
-        let (b1, b2) = (T::from_f64(self.beta1), T::from_f64(self.beta2));
-        let (one_b1, one_b2) = (T::from_f64(1.0 - self.beta1), T::from_f64(1.0 - self.beta2));
-        let eps = T::from_f64(self.eps);
-        let wd = T::from_f64(self.weight_decay);
-        let (coupled_wd, decay_factor) = if self.decoupled {
-            (T::ZERO, T::from_f64(1.0 - lr_f64 * self.weight_decay))
-        } else {
-            (wd, T::ONE)
+        let rule = AdamRule {
+            step_size: T::from_f64(lr_f64 / bias1),
+            inv_sqrt_bias2: T::from_f64(1.0 / bias2.sqrt()),
+            beta1: T::from_f64(self.beta1),
+            beta2: T::from_f64(self.beta2),
+            one_minus_beta1: T::from_f64(1.0 - self.beta1),
+            one_minus_beta2: T::from_f64(1.0 - self.beta2),
+            eps: T::from_f64(self.eps),
+            coupled_wd: T::from_f64(coupled_wd),
+            decay_factor: T::from_f64(decay_factor),
         };
         for id in store.ids() {
             let Some((w, g)) = store.value_and_grad_mut(id) else {
@@ -295,14 +337,17 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             };
             let m = state_for(&mut self.m, id, w);
             let v = state_for(&mut self.v, id, w);
-            let lanes = w.data_mut().iter_mut().zip(g.data());
-            for ((w, &g), (m, v)) in lanes.zip(m.data_mut().iter_mut().zip(v.data_mut())) {
-                let g = g + coupled_wd * *w;
-                *w *= decay_factor;
-                *m = b1 * *m + one_b1 * g;
-                *v = b2 * *v + one_b2 * g * g;
-                *w -= step_size * *m / (v.sqrt() * inv_sqrt_bias2 + eps);
+            let (w, g, m, v) = (w.data_mut(), g.data(), m.data_mut(), v.data_mut());
+            if w.len() < PARALLEL_UPDATE {
+                rule.apply(w, g, m, v);
+                continue;
             }
+            let half = w.len() / 2;
+            let (w0, w1) = w.split_at_mut(half);
+            let (m0, m1) = m.split_at_mut(half);
+            let (v0, v1) = v.split_at_mut(half);
+            let (g0, g1) = g.split_at(half);
+            tape::join(|| rule.apply(w0, g0, m0, v0), || rule.apply(w1, g1, m1, v1));
         }
         store.zero_grad();
         self.steps += 1;

@@ -241,3 +241,34 @@ fn parameters_without_gradient_are_left_alone() {
     assert!(store.value(used).item() < 1.0);
     assert_eq!(store.value(unused).item(), 1.0);
 }
+
+#[test]
+fn adam_updates_every_element_of_a_parameter_large_enough_to_split_across_threads() {
+    // An odd length past the size from which the update runs in two halves: each element must
+    // follow the rule with its own gradient and moments, the middle and the last included.
+    let n = 100_001;
+    let mut store = ParamStore::new();
+    let w = store.add("w", Tensor::from_fn([n], |i| (i % 7) as f64 - 3.0));
+    let grads: [Vec<f64>; 2] = [
+        (0..n).map(|i| ((i % 13) as f64 - 6.0) * 0.1).collect(),
+        (0..n).map(|i| ((i % 5) as f64 - 2.5) * 0.2).collect(),
+    ];
+    let mut opt = Adam::new(0.01).weight_decay(0.1);
+    let mut tape = Tape::new();
+    for g in &grads {
+        let g = Tensor::from_vec(g.clone(), [n]);
+        store.compute_grads(&mut tape, |p| (p[w] * p.tape().constant(g)).sum());
+        opt.step(&mut store);
+    }
+    for (i, &got) in store.value(w).data().iter().enumerate() {
+        let (mut x, mut m, mut v) = ((i % 7) as f64 - 3.0, 0.0, 0.0);
+        for (t, g) in (1..).zip(&grads) {
+            let g = g[i] + 0.1 * x;
+            m = 0.9 * m + 0.1 * g;
+            v = 0.999 * v + 0.001 * g * g;
+            let (m_hat, v_hat) = (m / (1.0 - 0.9f64.powi(t)), v / (1.0 - 0.999f64.powi(t)));
+            x -= 0.01 * m_hat / (v_hat.sqrt() + 1e-8);
+        }
+        assert_abs_diff_eq!(got, x, epsilon = 1e-12);
+    }
+}
