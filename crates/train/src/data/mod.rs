@@ -233,8 +233,12 @@ impl BatchLoader {
         let width = data.features();
         let src = data.inputs.data();
         let dst = buffer.data_mut();
-        for (row, &i) in dst.chunks_exact_mut(width.max(1)).zip(indices) {
-            row.copy_from_slice(&src[i * width..(i + 1) * width]);
+        let row_of = |i: usize| &src[i * width..(i + 1) * width];
+        for (k, (row, &i)) in dst.chunks_exact_mut(width.max(1)).zip(indices).enumerate() {
+            if let Some(&ahead) = indices.get(k + PREFETCH_ROWS) {
+                prefetch(row_of(ahead));
+            }
+            row.copy_from_slice(row_of(i));
         }
         self.labels.clear();
         self.labels.extend(indices.iter().map(|&i| data.labels[i]));
@@ -244,6 +248,26 @@ impl BatchLoader {
             indices,
         })
     }
+}
+
+/// How many rows ahead of its copy a batch row is requested from memory. Shuffled rows sit
+/// anywhere in a dataset larger than the caches, and a row copied cold waits on each of its
+/// cache lines in turn: the gathering took 5% of the MNIST MLP example's main thread.
+const PREFETCH_ROWS: usize = 2;
+
+/// Asks the cache for every line of `row`: a hint only, which reads nothing and never faults.
+fn prefetch(row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in row.chunks(16) {
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch cannot fault.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                line.as_ptr().cast::<i8>(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
 }
 
 /// The reusable buffer for batches of `rows` examples shaped like `dataset_dims` (first axis
