@@ -155,20 +155,25 @@ impl Finish<'_> {
 }
 
 impl Drop for Finish<'_> {
+    /// The caller is unwinding: parts not yet picked up are dropped (running them here could
+    /// panic a second time, which aborts), and running ones are waited for, since they borrow
+    /// the unwinding frame.
     fn drop(&mut self) {
         for h in self.0 {
-            h.finish();
+            if h.take_back().is_none() {
+                h.wait_done();
+            }
         }
     }
 }
 
 /// A long-lived thread that runs one part of a product at a time.
 ///
-/// Both sides spin briefly before sleeping: a training step hands out a parallel part every few
-/// tens of microseconds, and a futex wake plus the scheduler's latency costs about as much as a
-/// small product. The state itself lives under the mutex; the two flags are hints that let a
-/// spinning side see news without taking the lock, and each side notifies only when the other
-/// is actually asleep (which it records under the lock, so no wake-up is lost).
+/// Both sides spin briefly before sleeping, so that back-to-back kernels skip the futex wake.
+/// A helper that is slow to start costs the caller nothing: it takes back a part nobody has
+/// picked up (see `finish`). The state itself lives under the mutex; the two flags are hints
+/// that let a spinning side see news without taking the lock, and each side notifies only when
+/// the other is actually asleep (which it records under the lock, so no wake-up is lost).
 struct Helper {
     state: Mutex<HelperState>,
     changed: Condvar,
@@ -187,10 +192,12 @@ struct HelperState {
     caller_asleep: bool,
 }
 
-/// How long a side spins for news before it sleeps: long enough to stay awake across the
-/// single-threaded stretches of a training step (bias, activation, loss: a few hundred
-/// microseconds in `mlp_step`), short enough that an idle program stops burning a core at once.
-const SPIN: Duration = Duration::from_millis(1);
+/// How long a side spins for news before it sleeps. Spinning longer bought nothing once the
+/// caller could take back unstarted parts, and on a shared machine it takes CPU time from
+/// whoever else runs there, this program's other thread included: with a competing busy
+/// process, `gan_step` took 9.6 ms spinning 1 ms, 6.5-7.8 ms spinning 100 us and 5-10% less
+/// again at 20 us; without one, 20 us was as fast as 1 ms or faster (`mlp_step` 3% faster).
+const SPIN: Duration = Duration::from_micros(20);
 
 /// Spins until `ready` holds or `SPIN` has passed.
 fn spin_until(ready: impl Fn() -> bool) {
@@ -203,6 +210,15 @@ fn spin_until(ready: impl Fn() -> bool) {
 }
 
 impl Helper {
+    fn new() -> Self {
+        Helper {
+            state: Mutex::new(HelperState::default()),
+            changed: Condvar::new(),
+            has_job: AtomicBool::new(false),
+            is_done: AtomicBool::new(false),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HelperState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -221,8 +237,29 @@ impl Helper {
         }
     }
 
-    /// Waits for the current job; false if it panicked.
+    /// Waits for the current job; false if it panicked. A job the helper has not picked up
+    /// yet is taken back and run on the calling thread instead: a helper that is not running
+    /// (its core taken by another process) would otherwise hold the caller for a scheduler
+    /// time slice, milliseconds, at every parallel kernel.
     fn finish(&self) -> bool {
+        if let Some((job, part)) = self.take_back() {
+            return catch_unwind(AssertUnwindSafe(|| job(part))).is_ok();
+        }
+        self.wait_done()
+    }
+
+    /// The posted job, if the helper has not picked it up: it will not run it now.
+    fn take_back(&self) -> Option<(&'static (dyn Fn(usize) + Sync), usize)> {
+        let mut s = self.lock();
+        let job = s.job.take();
+        if job.is_some() {
+            self.has_job.store(false, Ordering::Relaxed);
+        }
+        job
+    }
+
+    /// Waits for the job the helper picked up; false if it panicked.
+    fn wait_done(&self) -> bool {
         spin_until(|| self.is_done.load(Ordering::Acquire));
         let mut s = self.lock();
         while s.done.is_none() {
@@ -273,12 +310,7 @@ fn helpers() -> &'static [&'static Helper] {
         (1..threads)
             .filter_map(|i| {
                 // Helpers live as long as the process, like the threads that serve them.
-                let helper: &'static Helper = Box::leak(Box::new(Helper {
-                    state: Mutex::new(HelperState::default()),
-                    changed: Condvar::new(),
-                    has_job: AtomicBool::new(false),
-                    is_done: AtomicBool::new(false),
-                }));
+                let helper: &'static Helper = Box::leak(Box::new(Helper::new()));
                 std::thread::Builder::new()
                     .name(format!("lossgraph-{i}"))
                     .spawn(move || helper.serve())
@@ -287,4 +319,29 @@ fn helpers() -> &'static [&'static Helper] {
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    static DONE_PARTS: AtomicUsize = AtomicUsize::new(0);
+
+    fn record_part(part: usize) {
+        DONE_PARTS.fetch_add(part, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_job_no_helper_picked_up_runs_on_the_caller() {
+        // No thread serves this helper, as when its core is busy with another process: the
+        // caller must not wait for it (it would wait forever here), but run the part itself.
+        let idle = Helper::new();
+        idle.start(&record_part, 3);
+        assert!(idle.finish());
+        assert_eq!(DONE_PARTS.load(Ordering::Relaxed), 3);
+        // The job was taken back: a helper thread arriving later finds nothing to run.
+        assert!(idle.lock().job.is_none());
+        assert!(!idle.has_job.load(Ordering::Relaxed));
+    }
 }
