@@ -1,7 +1,8 @@
 //! A few long-lived helper threads for the large kernels (matrix products, row-wise softmax).
 //!
 //! Work is split into parts that write disjoint outputs; the calling thread runs part 0 and
-//! helpers the rest. Each output element is computed by the same code whatever the split, so
+//! helpers the rest (a part no helper has started by the time the caller is done with its own
+//! is run by the caller). Each output element is computed by the same code whatever the split, so
 //! results do not depend on the number of threads. `LOSSGRAPH_THREADS` sets the thread count
 //! (`1`: everything on the calling thread).
 
