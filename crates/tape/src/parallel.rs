@@ -196,8 +196,9 @@ struct HelperState {
 /// How long a side spins for news before it sleeps. Spinning longer bought nothing once the
 /// caller could take back unstarted parts, and on a shared machine it takes CPU time from
 /// whoever else runs there, this program's other thread included: with a competing busy
-/// process, `gan_step` took 9.6 ms spinning 1 ms, 6.5-7.8 ms spinning 100 us and 5-10% less
-/// again at 20 us; without one, 20 us was as fast as 1 ms or faster (`mlp_step` 3% faster).
+/// process, `gan_step` took 9.6 ms spinning 1 ms, 6.5-7.8 ms spinning 100 us and 6-9% less
+/// again at 20 us; without one, 20 us was as fast as 1 ms (`mlp_step` 0.99x the time; 100 us:
+/// `gan_step` 0.97x, and 20 us no slower than 100 us).
 const SPIN: Duration = Duration::from_micros(20);
 
 /// Spins until `ready` holds or `SPIN` has passed.

@@ -1,5 +1,5 @@
-//! f32 `exp`, `ln`, `ln_1p` and `tanh` are vectorisable polynomials, not libm calls: check them against f64
-//! over their whole range, including the overflow, underflow and special values.
+//! f32 `exp`, `ln`, `ln_1p` and `tanh` are vectorisable polynomials, not libm calls: check them
+//! against f64 over their whole range, including the overflow, underflow and special values.
 
 use tape::{Float, Tensor};
 
