@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use train::cli::{Args, TrainingFlags};
-use train::{FitConfig, Init, Linear, ParamStore, Sgd, fit, mnist, plot};
+use train::{Init, Linear, ParamStore, Sgd, fit, mnist};
 
 fn main() -> ExitCode {
     train::cli::exit_code(run())
@@ -52,12 +52,7 @@ fn run() -> Result<(), String> {
         flags.batch_size,
         flags.epochs
     );
-    let config = FitConfig {
-        epochs: flags.epochs,
-        batch_size: flags.batch_size,
-        metrics_csv: flags.metrics.clone(),
-        ..FitConfig::default()
-    };
+    let config = flags.fit_config();
     let history = fit(
         &model,
         &mut store,
@@ -69,30 +64,5 @@ fn run() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
 
-    if let Some(path) = &flags.metrics {
-        println!("wrote per-epoch metrics to {}", path.display());
-    }
-    if let Some(path) = &flags.save {
-        store.save(path).map_err(|e| e.to_string())?;
-        println!("saved the parameters to {}", path.display());
-    }
-    if let Some(path) = &flags.plot {
-        plot::training_curves(&history, path)?;
-        println!("drew the training curves in {}", path.display());
-    }
-    let accuracy = history.last().map_or(f64::NAN, |m| m.val_accuracy);
-    println!("validation accuracy: {accuracy:.3}");
-    // `fit` times each epoch with its validation pass; subtracting one steady-state pass per
-    // epoch leaves the training time that benches/compare/run.sh compares across engines.
-    let validation_seconds = (0..3)
-        .map(|_| {
-            let started = std::time::Instant::now();
-            train::evaluate(&model, &store, &data.validation, config.batch_size.max(256));
-            started.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
-    let epoch_seconds: f64 = history.epochs.iter().map(|m| m.seconds).sum();
-    let training_seconds = epoch_seconds - history.epochs.len() as f64 * validation_seconds;
-    println!("training time: {training_seconds:.3} s");
-    Ok(())
+    flags.report(&store, &history)
 }

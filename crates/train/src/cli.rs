@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
+use crate::fit::{FitConfig, History};
+use crate::params::ParamStore;
+
 /// Parsed command-line flags, consumed one by one by [`Args::value`] and [`Args::optional`].
 #[derive(Debug)]
 pub struct Args {
@@ -294,6 +297,40 @@ impl TrainingFlags {
             return Err(format!("--lr must be a positive number, got {}", flags.lr));
         }
         Ok(flags)
+    }
+
+    /// The [`FitConfig`] these flags ask for (epochs, batch size, metrics file), the rest
+    /// default.
+    pub fn fit_config(&self) -> FitConfig {
+        FitConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            metrics_csv: self.metrics.clone(),
+            ..FitConfig::default()
+        }
+    }
+
+    /// What a training example does after [`crate::fit`]: says where the metrics went, saves
+    /// the parameters (`--save`) and draws the curves (`--plot`) when asked, then prints the
+    /// last validation accuracy and the training time (validation passes excluded) as
+    /// `validation accuracy: A` and `training time: S s`, the lines `benches/compare/run.sh`
+    /// reads. Errors name the file that could not be written.
+    pub fn report(&self, store: &ParamStore, history: &History) -> Result<(), String> {
+        if let Some(path) = &self.metrics {
+            println!("wrote per-epoch metrics to {}", path.display());
+        }
+        if let Some(path) = &self.save {
+            store.save(path).map_err(|e| e.to_string())?;
+            println!("saved the parameters to {}", path.display());
+        }
+        if let Some(path) = &self.plot {
+            crate::plot::training_curves(history, path)?;
+            println!("drew the training curves in {}", path.display());
+        }
+        let accuracy = history.last().map_or(f64::NAN, |m| m.val_accuracy);
+        println!("validation accuracy: {accuracy:.3}");
+        println!("training time: {:.3} s", history.train_seconds());
+        Ok(())
     }
 }
 

@@ -64,6 +64,9 @@ pub struct EpochMetrics {
     pub learning_rate: f64,
     /// Wall-clock seconds for the epoch, validation included.
     pub seconds: f64,
+    /// Wall-clock seconds of the epoch's training alone (shuffling, batches, optimiser
+    /// steps): the figure to set beside another engine's timed training loop.
+    pub train_seconds: f64,
 }
 
 /// The metrics of every epoch of a run.
@@ -79,22 +82,29 @@ impl History {
         self.epochs.last()
     }
 
+    /// Seconds spent training over all epochs, validation passes excluded.
+    pub fn train_seconds(&self) -> f64 {
+        self.epochs.iter().map(|m| m.train_seconds).sum()
+    }
+
     /// The metrics as CSV: a header line, then one line per epoch.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n",
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,\
+             train_seconds\n",
         );
         for m in &self.epochs {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{:.3}",
+                "{},{},{},{},{},{},{:.3},{:.3}",
                 m.epoch,
                 m.train_loss,
                 m.train_accuracy,
                 m.val_loss,
                 m.val_accuracy,
                 m.learning_rate,
-                m.seconds
+                m.seconds,
+                m.train_seconds
             );
         }
         out
@@ -189,6 +199,7 @@ pub fn fit<M: Module, O: Optimizer>(
             }
         }
         bar.finish_and_clear();
+        let train_seconds = started.elapsed().as_secs_f64();
         let (val_loss, val_accuracy) =
             evaluate(model, store, validation, config.batch_size.max(256));
         let metrics = EpochMetrics {
@@ -199,6 +210,7 @@ pub fn fit<M: Module, O: Optimizer>(
             val_accuracy,
             learning_rate: optimizer.learning_rate(),
             seconds: started.elapsed().as_secs_f64(),
+            train_seconds,
         };
         if config.verbose {
             println!(

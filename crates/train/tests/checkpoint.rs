@@ -1,40 +1,15 @@
 //! safetensors checkpoints: round trips, atomic writes, and clear errors for files that do not
 //! match the model or are corrupt.
 
-use std::path::{Path, PathBuf};
-
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::Tensor;
 use train::{Activation, Mlp, ParamStore};
 
-/// A fresh, empty folder for one test, removed when the test ends.
-struct Scratch(PathBuf);
+mod common;
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("train-ckpt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch("ckpt", name)
 }
 
 fn mlp_store(seed: u64, widths: &[usize]) -> ParamStore {

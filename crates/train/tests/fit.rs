@@ -3,7 +3,6 @@
 use approx::assert_abs_diff_eq;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use std::path::{Path, PathBuf};
 use tape::Tape;
 use train::cli::{Args, TrainingFlags};
 use train::synth::GaussianMixture;
@@ -12,33 +11,10 @@ use train::{
     softmax_cross_entropy,
 };
 
-/// A fresh, empty folder for one test, removed when the test ends.
-struct Scratch(PathBuf);
+mod common;
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("train-fit-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch("fit", name)
 }
 
 #[test]
@@ -82,6 +58,15 @@ fn fit_learns_blobs_and_writes_metrics_and_curves() {
     );
     assert!(history.epochs[0].train_loss > last.train_loss);
     assert_eq!(last.learning_rate, 0.01);
+    // Training time excludes the validation pass that the epoch's time includes.
+    for m in &history.epochs {
+        assert!(
+            0.0 < m.train_seconds && m.train_seconds <= m.seconds,
+            "{m:?}"
+        );
+    }
+    let total: f64 = history.epochs.iter().map(|m| m.train_seconds).sum();
+    assert_eq!(history.train_seconds(), total);
     // evaluate agrees with the last epoch's validation metrics.
     let (loss, accuracy) = evaluate(&model, &store, &validation, 17);
     assert_abs_diff_eq!(loss, last.val_loss, epsilon = 1e-5);
@@ -91,13 +76,14 @@ fn fit_learns_blobs_and_writes_metrics_and_curves() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds"
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,train_seconds"
     );
     assert_eq!(lines.len(), 5);
     let fields: Vec<f64> = lines[4].split(',').map(|f| f.parse().unwrap()).collect();
     assert_eq!(fields[0], 4.0);
     assert_abs_diff_eq!(fields[3], last.val_loss, epsilon = 1e-12);
     assert_eq!(fields[4], last.val_accuracy);
+    assert_abs_diff_eq!(fields[7], last.train_seconds, epsilon = 5e-4);
 
     plot::training_curves(&history, &svg).unwrap();
     let picture = std::fs::read_to_string(&svg).unwrap();

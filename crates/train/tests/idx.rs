@@ -11,33 +11,10 @@ use train::idx::{
 };
 use train::mnist::{load_mnist, read_mnist_set};
 
-/// A fresh, empty folder for one test, removed when the test ends.
-struct Scratch(PathBuf);
+mod common;
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("train-idx-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch("idx", name)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
