@@ -649,7 +649,9 @@ fn pack<'a, T: Float, const R: usize>(
         // source far larger than the caches is read in long runs, not one line per page) and
         // the writes go to eight sequential streams.
         const GROUP: usize = 8;
-        const AHEAD: usize = 4;
+        // Eight rows ahead rather than four: `mlp_step` 0.975x the time, `deepid2` 0.99x
+        // (in-process A/B, both slot orders); sixteen no better than eight.
+        const AHEAD: usize = 8;
         let full = width / R;
         for q0 in (0..full).step_by(GROUP) {
             let group = GROUP.min(full - q0);
