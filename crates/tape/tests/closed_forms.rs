@@ -109,6 +109,40 @@ fn log_softmax_gather_equals_the_composite_and_its_gradient_is_one_hot_minus_sof
 }
 
 #[test]
+fn log_softmax_gather_of_short_rows_in_groups_equals_the_composite() {
+    // Rows of at most 32 classes go through the kernel that takes eight rows at a time; these
+    // shapes have whole groups, leftover rows, and a row length on each side of the limit.
+    let mut r = rng(13);
+    for (n, k) in [(19, 21), (16, 32), (9, 33), (8, 1), (11, 10)] {
+        let logits = uniform(&mut r, [n, k], -6.0, 6.0);
+        let labels: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % k).collect();
+        let tape = Tape::<f64>::new();
+        let x = tape.var(logits);
+        let fused = x.log_softmax_gather(&labels);
+        let composite = x.log_softmax(1).gather(1, &labels).reshape([n]);
+        assert_close(&fused.value(), &composite.value(), 1e-14);
+    }
+}
+
+#[test]
+fn log_softmax_gather_is_finite_at_extreme_logits_in_f32_eight_rows_at_a_time() {
+    // Ten rows of 8: the first eight run as one group, the other two one by one.
+    let mut data = vec![0.0f32; 10 * 8];
+    data[0] = 1e4;
+    data[8] = -1e4;
+    data[72] = 1e4;
+    let x = Tensor::from_vec(data, [10, 8]);
+    let logp = x.log_softmax_gather(&[1; 10]);
+    let v = logp.data();
+    assert_eq!(v[0], -1e4);
+    assert_relative_eq!(v[1], -(7f32.ln()), epsilon = 1e-6);
+    for &p in &v[2..9] {
+        assert_relative_eq!(p, -(8f32.ln()), epsilon = 1e-6);
+    }
+    assert_eq!(v[9], -1e4);
+}
+
+#[test]
 fn log_softmax_gather_is_finite_at_extreme_logits_in_f32() {
     let tape = Tape::<f32>::new();
     // Wide enough for the row kernel; one row saturates each way.

