@@ -275,7 +275,9 @@ impl<T: Float> Algebra<T> for Scalar<T> {
         Scalar(self.0.powf(p))
     }
     fn sigmoid(&self) -> Self {
-        Scalar(crate::ops::unary::sigmoid(self.0))
+        Scalar(crate::ops::unary::sigmoid::<crate::cpu::Baseline, T>(
+            self.0,
+        ))
     }
     fn clamp(&self, lo: T, hi: T) -> Self {
         Scalar(self.0.max(lo).min(hi))

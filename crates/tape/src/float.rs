@@ -6,6 +6,7 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 use std::thread::LocalKey;
 
+use crate::cpu::{Baseline, Isa};
 use crate::storage::Pool;
 
 /// A floating-point element type: `f32` for speed, `f64` for gradient checks.
@@ -55,29 +56,67 @@ pub trait Float:
     fn from_usize(n: usize) -> Self {
         Self::from_f64(n as f64)
     }
-    /// e^x.
-    fn exp(self) -> Self;
-    /// Natural logarithm.
-    fn ln(self) -> Self;
-    /// ln(1 + x), accurate near 0.
-    fn ln_1p(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
     /// x^p.
     fn powf(self, p: Self) -> Self;
-    /// Hyperbolic tangent.
-    fn tanh(self) -> Self;
     /// The larger of two numbers (NaN-ignoring, as `f64::max`).
     fn max(self, other: Self) -> Self;
     /// The smaller of two numbers (NaN-ignoring, as `f64::min`).
     fn min(self, other: Self) -> Self;
     /// Neither infinite nor NaN.
     fn is_finite(self) -> bool;
-    /// `self * a + b`, fused into one rounding where the target has FMA instructions (and as a
-    /// multiply and an add elsewhere, where a fused operation would be a slow library call).
-    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// `self * a + b` with a single rounding (`f32::mul_add`): one instruction where the code
+    /// is compiled for FMA, a slow library call elsewhere. Kernels use [`Float::mul_add_on`].
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
+
+    /// `self * a + b` as kernels compiled for `I` compute it: fused into one rounding where
+    /// `I` has FMA instructions, a multiply and an add elsewhere.
+    #[inline(always)]
+    fn mul_add_on<I: Isa>(self, a: Self, b: Self) -> Self {
+        if I::FMA {
+            self.fused_mul_add(a, b)
+        } else {
+            self * a + b
+        }
+    }
+    /// e^x as kernels compiled for `I` compute it (f32: a polynomial, within 1 ulp).
+    fn exp_on<I: Isa>(self) -> Self;
+    /// Natural logarithm as kernels compiled for `I` compute it.
+    fn ln_on<I: Isa>(self) -> Self;
+    /// ln(1 + x), accurate near 0, as kernels compiled for `I` compute it.
+    fn ln_1p_on<I: Isa>(self) -> Self;
+    /// Hyperbolic tangent as kernels compiled for `I` compute it.
+    fn tanh_on<I: Isa>(self) -> Self;
+
+    /// `self * a + b` as code outside the kernels computes it ([`Float::mul_add_on`] for the
+    /// baseline: unfused on x86-64).
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        self.mul_add_on::<Baseline>(a, b)
+    }
+    /// e^x.
+    #[inline(always)]
+    fn exp(self) -> Self {
+        self.exp_on::<Baseline>()
+    }
+    /// Natural logarithm.
+    #[inline(always)]
+    fn ln(self) -> Self {
+        self.ln_on::<Baseline>()
+    }
+    /// ln(1 + x), accurate near 0.
+    #[inline(always)]
+    fn ln_1p(self) -> Self {
+        self.ln_1p_on::<Baseline>()
+    }
+    /// Hyperbolic tangent.
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        self.tanh_on::<Baseline>()
+    }
 
     #[doc(hidden)]
     fn pool() -> &'static LocalKey<RefCell<Pool<Self>>>;
@@ -107,15 +146,15 @@ macro_rules! impl_float {
                 self as f64
             }
             #[inline(always)]
-            fn exp(self) -> Self {
+            fn exp_on<I: Isa>(self) -> Self {
                 $exp(self)
             }
             #[inline(always)]
-            fn ln(self) -> Self {
+            fn ln_on<I: Isa>(self) -> Self {
                 $ln(self)
             }
             #[inline(always)]
-            fn ln_1p(self) -> Self {
+            fn ln_1p_on<I: Isa>(self) -> Self {
                 $ln_1p(self)
             }
             #[inline(always)]
@@ -131,7 +170,7 @@ macro_rules! impl_float {
                 $t::powf(self, p)
             }
             #[inline(always)]
-            fn tanh(self) -> Self {
+            fn tanh_on<I: Isa>(self) -> Self {
                 $tanh(self)
             }
             #[inline(always)]
@@ -147,12 +186,8 @@ macro_rules! impl_float {
                 $t::is_finite(self)
             }
             #[inline(always)]
-            fn mul_add(self, a: Self, b: Self) -> Self {
-                if cfg!(target_feature = "fma") {
-                    $t::mul_add(self, a, b)
-                } else {
-                    self * a + b
-                }
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                $t::mul_add(self, a, b)
             }
             fn pool() -> &'static LocalKey<RefCell<Pool<Self>>> {
                 &$pool
@@ -166,9 +201,9 @@ macro_rules! impl_float {
 impl_float!(
     f32,
     POOL_F32,
-    crate::math::exp_f32,
-    crate::math::ln_f32,
-    crate::math::ln_1p_f32,
-    crate::math::tanh_f32
+    crate::math::exp_f32::<I>,
+    crate::math::ln_f32::<I>,
+    crate::math::ln_1p_f32::<I>,
+    crate::math::tanh_f32::<I>
 );
 impl_float!(f64, POOL_F64, f64::exp, f64::ln, f64::ln_1p, f64::tanh);

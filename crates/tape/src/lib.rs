@@ -44,6 +44,8 @@
 //! and gradients of gradients.
 
 mod algebra;
+pub mod cpu;
+mod elementwise;
 mod float;
 mod gemm;
 mod gradcheck;
@@ -57,6 +59,7 @@ mod tape;
 mod tensor;
 
 pub use algebra::Algebra;
+pub use cpu::{CpuFeatures, KernelPath, cpu_features, kernel_path, set_kernel_path};
 pub use float::Float;
 pub use gradcheck::{GradCheck, Mismatch, gradcheck};
 pub use ops::binary::where_;

@@ -167,23 +167,31 @@ impl<T: Float> ScalarTape<T> {
         grads.resize(nodes.len() + 1, T::ZERO);
         let loss = loss as usize;
         grads[loss + 1] = T::ONE;
+        sweep(&nodes[..=loss], grads);
+    }
+}
+
+crate::kernel! {
+    /// The reverse sweep over `nodes`, the last one seeded in `grads` (slot `i + 1` holds
+    /// node `i`'s gradient; slot 0 is the sink).
+    fn sweep<T: Float>(nodes: &[Node<T>], grads: &mut [T]) {
         // Gradient bound for node i - 1 (slot i), kept out of `grads`: in scalar code most
-        // nodes feed the node recorded just before them, and storing to a slot only to load it
-        // again in the next iteration would put the store-to-load forwarding delay on the
+        // nodes feed the node recorded just before them, and storing to a slot only to load
+        // it again in the next iteration would put the store-to-load forwarding delay on the
         // sweep's critical path.
         let mut carry = T::ZERO;
-        for (i, node) in nodes[..=loss].iter().enumerate().rev() {
+        for (i, node) in nodes.iter().enumerate().rev() {
             let g = grads[i + 1] + carry;
             grads[i + 1] = g;
             carry = T::ZERO;
             for (&p, &d) in node.parents.iter().zip(&node.partials) {
                 let p = p as usize;
                 if p == i {
-                    carry = g.mul_add(d, carry);
+                    carry = g.mul_add_on::<I>(d, carry);
                 } else if p != SINK as usize {
                     // Skipping the sink matters: every node adding into that one slot would
                     // chain all iterations through it.
-                    grads[p] = g.mul_add(d, grads[p]);
+                    grads[p] = g.mul_add_on::<I>(d, grads[p]);
                 }
             }
         }

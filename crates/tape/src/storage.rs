@@ -33,9 +33,22 @@ impl<T: Float> Pool<T> {
         }
     }
 
-    /// This thread's two packing buffers, for the matrix product.
-    pub(crate) fn pack_space(&mut self) -> (&mut Vec<T>, &mut Vec<T>) {
-        (&mut self.packed_a, &mut self.packed_b)
+    /// Moves this thread's two packing buffers (for A and for B) out, leaving empty ones.
+    pub(crate) fn take_pack_space(&mut self) -> (Vec<T>, Vec<T>) {
+        (
+            std::mem::take(&mut self.packed_a),
+            std::mem::take(&mut self.packed_b),
+        )
+    }
+
+    /// Puts the packing buffers back, keeping the larger of each pair.
+    pub(crate) fn return_pack_space(&mut self, a: Vec<T>, b: Vec<T>) {
+        if a.capacity() > self.packed_a.capacity() {
+            self.packed_a = a;
+        }
+        if b.capacity() > self.packed_b.capacity() {
+            self.packed_b = b;
+        }
     }
 
     /// A uniquely owned, empty buffer with capacity for at least `len` elements.

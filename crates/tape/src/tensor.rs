@@ -3,8 +3,9 @@
 use std::fmt;
 
 use crate::Float;
-use crate::shape::{Shape, for_each_broadcast};
-use crate::storage::{INLINE, Storage};
+use crate::elementwise::add_into;
+use crate::shape::Shape;
+use crate::storage::Storage;
 
 /// An n-dimensional array: a [`Shape`] plus contiguous row-major elements.
 ///
@@ -219,128 +220,6 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    /// Applies `f` to every element.
-    #[inline]
-    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        if let Storage::Inline { len, data } = &self.storage {
-            // The scalar path: no iterator adaptors, no heap.
-            let mut out = [T::ZERO; INLINE];
-            for i in 0..*len as usize {
-                out[i] = f(data[i]);
-            }
-            let storage = Storage::Inline {
-                len: *len,
-                data: out,
-            };
-            return Tensor {
-                shape: self.shape.clone(),
-                storage,
-            };
-        }
-        Self::collect(self.shape.clone(), self.data().iter().map(|&x| f(x)))
-    }
-
-    /// Combines two tensors elementwise with NumPy broadcasting; `op` names the operation in
-    /// shape errors.
-    #[inline]
-    pub fn zip_map(&self, other: &Self, op: &str, f: impl Fn(T, T) -> T) -> Self {
-        if let (Storage::Inline { len, data: a }, Storage::Inline { data: b, .. }) =
-            (&self.storage, &other.storage)
-            && self.shape == other.shape
-        {
-            let mut out = [T::ZERO; INLINE];
-            for i in 0..*len as usize {
-                out[i] = f(a[i], b[i]);
-            }
-            let storage = Storage::Inline {
-                len: *len,
-                data: out,
-            };
-            return Tensor {
-                shape: self.shape.clone(),
-                storage,
-            };
-        }
-        let (a, b) = (self.data(), other.data());
-        if self.shape == other.shape {
-            return Self::collect(self.shape.clone(), a.iter().zip(b).map(|(&x, &y)| f(x, y)));
-        }
-        if b.len() == 1 && self.shape.rank() >= other.shape.rank() {
-            let y = b[0];
-            return Self::collect(self.shape.clone(), a.iter().map(|&x| f(x, y)));
-        }
-        if a.len() == 1 && other.shape.rank() >= self.shape.rank() {
-            let x = a[0];
-            return Self::collect(other.shape.clone(), b.iter().map(|&y| f(x, y)));
-        }
-        let shape = Shape::broadcast(op, &self.shape, &other.shape);
-        // The common broadcasts (a bias row, a per-row column) run as plain loops over chunks.
-        let n = shape.numel();
-        if n == 0 {
-            return Self::zeros(shape);
-        }
-        let layouts = (
-            Layout::of(&self.shape, &shape),
-            Layout::of(&other.shape, &shape),
-        );
-        match layouts {
-            (Layout::Full, Layout::Tile) | (Layout::Tile, Layout::Full) if n > INLINE => {
-                let (full, tile, swap) = if layouts.0 == Layout::Full {
-                    (a, b, false)
-                } else {
-                    (b, a, true)
-                };
-                Self::build(shape, |v| {
-                    for row in full.chunks_exact(tile.len()) {
-                        if swap {
-                            v.extend(tile.iter().zip(row).map(|(&x, &y)| f(x, y)));
-                        } else {
-                            v.extend(row.iter().zip(tile).map(|(&x, &y)| f(x, y)));
-                        }
-                    }
-                })
-            }
-            (Layout::Full, Layout::Repeat) | (Layout::Repeat, Layout::Full) if n > INLINE => {
-                let (full, col, swap) = if layouts.0 == Layout::Full {
-                    (a, b, false)
-                } else {
-                    (b, a, true)
-                };
-                Self::build(shape, |v| {
-                    for (run, &c) in full.chunks_exact(n / col.len()).zip(col) {
-                        if swap {
-                            v.extend(run.iter().map(|&y| f(c, y)));
-                        } else {
-                            v.extend(run.iter().map(|&x| f(x, c)));
-                        }
-                    }
-                })
-            }
-            _ => {
-                let mut out = Self::zeros(shape.clone());
-                let o = out.data_mut();
-                for_each_broadcast(&shape, &self.shape, &other.shape, |i, ia, ib| {
-                    o[i] = f(a[ia], b[ib]);
-                });
-                out
-            }
-        }
-    }
-
-    /// Combines three same-shape tensors elementwise (fused backward kernels).
-    #[inline]
-    pub(crate) fn zip3_map(&self, b: &Self, c: &Self, f: impl Fn(T, T, T) -> T) -> Self {
-        debug_assert!(self.shape == b.shape && b.shape == c.shape);
-        Self::collect(
-            self.shape.clone(),
-            self.data()
-                .iter()
-                .zip(b.data())
-                .zip(c.data())
-                .map(|((&x, &y), &z)| f(x, y, z)),
-        )
-    }
-
     /// Adds `other` into `self` in place (shapes must match); used to accumulate gradients.
     pub fn add_assign(&mut self, other: &Self) {
         assert!(
@@ -349,9 +228,7 @@ impl<T: Float> Tensor<T> {
             self.shape,
             other.shape
         );
-        for (x, &y) in self.data_mut().iter_mut().zip(other.data()) {
-            *x += y;
-        }
+        add_into(self.data_mut(), other.data());
     }
 
     /// Largest absolute elementwise difference from another tensor of the same shape.
@@ -366,41 +243,6 @@ impl<T: Float> Tensor<T> {
             .iter()
             .zip(other.data())
             .fold(T::ZERO, |m, (&a, &b)| m.max((a - b).abs()))
-    }
-}
-
-/// How an operand's elements line up with a broadcast result.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Layout {
-    /// One element per result element, in order.
-    Full,
-    /// The operand repeats whole: result element `i` reads operand element `i % len` (a bias
-    /// row, broadcast over leading axes).
-    Tile,
-    /// Each operand element covers a run of consecutive result elements (a column `[m, 1]`
-    /// against `[m, n]`).
-    Repeat,
-    /// Anything else: the general strided walk.
-    Other,
-}
-
-impl Layout {
-    fn of(operand: &Shape, out: &Shape) -> Layout {
-        let (od, rd) = (operand.dims(), out.dims());
-        let offset = rd.len() - od.len();
-        // Right-align the operand: `equal(i)` says whether its axis i matches the result's.
-        let equal = |i: usize| od[i] == rd[i + offset];
-        let first_real = od.iter().position(|&d| d != 1).unwrap_or(od.len());
-        let last_real = od.iter().rposition(|&d| d != 1).map_or(0, |i| i + 1);
-        if operand.numel() == out.numel() {
-            Layout::Full
-        } else if (first_real..od.len()).all(equal) {
-            Layout::Tile
-        } else if offset == 0 && (0..last_real).all(equal) {
-            Layout::Repeat
-        } else {
-            Layout::Other
-        }
     }
 }
 

@@ -88,17 +88,24 @@ impl Binary {
         }
     }
 
-    /// The forward kernel: one loop per variant, so that each vectorises.
+    /// The forward kernel.
     pub(crate) fn apply<T: Float>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        binary_kernel(self, a, b)
+    }
+}
+
+crate::kernel! {
+    /// The forward kernels: one loop per variant, so that each vectorises.
+    fn binary_kernel<T: Float>(op: Binary, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
         use Binary::*;
-        let name = self.name();
-        match self {
-            Add => a.zip_map(b, name, |x, y| Add.eval(x, y)),
-            Sub => a.zip_map(b, name, |x, y| Sub.eval(x, y)),
-            Mul => a.zip_map(b, name, |x, y| Mul.eval(x, y)),
-            Div => a.zip_map(b, name, |x, y| Div.eval(x, y)),
-            Max => a.zip_map(b, name, |x, y| Max.eval(x, y)),
-            Min => a.zip_map(b, name, |x, y| Min.eval(x, y)),
+        let name = op.name();
+        match op {
+            Add => a.zip_map_inlined(b, name, |x, y| Add.eval(x, y)),
+            Sub => a.zip_map_inlined(b, name, |x, y| Sub.eval(x, y)),
+            Mul => a.zip_map_inlined(b, name, |x, y| Mul.eval(x, y)),
+            Div => a.zip_map_inlined(b, name, |x, y| Div.eval(x, y)),
+            Max => a.zip_map_inlined(b, name, |x, y| Max.eval(x, y)),
+            Min => a.zip_map_inlined(b, name, |x, y| Min.eval(x, y)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Reductions over all elements or along one axis: sum, mean, max, min, logsumexp, norm.
 
 use crate::algebra::Algebra;
+use crate::cpu::Isa;
 use crate::ops::Op;
 use crate::{Cmp, Float, Shape, Tensor, Var};
 
@@ -49,7 +50,7 @@ fn reduced_shape(op: &str, x: &Shape, axis: Option<usize>, keepdim: bool) -> Sha
 /// Folds a contiguous row with `step` into eight partial accumulators, then merges them with
 /// `combine` (`+` for sums, `step` itself for max and min). One accumulator would chain every
 /// element on the previous one; eight independent chains let the loop run on vector registers.
-#[inline]
+#[inline(always)]
 pub(crate) fn fold_row<T: Float>(
     row: &[T],
     init: T,
@@ -70,6 +71,7 @@ pub(crate) fn fold_row<T: Float>(
 
 /// Folds each lane (the elements along the reduced axis) with `step`, then maps the
 /// accumulator with `finish(acc, lane_len)`. Partial folds of one lane merge with `combine`.
+#[inline(always)]
 fn fold_lanes<T: Float>(
     x: &Tensor<T>,
     axis: Option<usize>,
@@ -84,10 +86,11 @@ fn fold_lanes<T: Float>(
         Some(a) => x.shape().split_at_axis(a),
     };
     if inner == 1 {
-        return Tensor::collect(
-            out_shape,
-            (0..outer).map(|o| finish(fold_row(&d[o * n..(o + 1) * n], init, &step, &combine), n)),
-        );
+        return Tensor::filled_by(out_shape, |out| {
+            for (o, out) in out.iter_mut().enumerate() {
+                *out = finish(fold_row(&d[o * n..(o + 1) * n], init, &step, &combine), n);
+            }
+        });
     }
     let mut acc = Tensor::full(out_shape, init);
     let out = acc.data_mut();
@@ -111,39 +114,7 @@ impl<T: Float> Tensor<T> {
     /// length 1 when `keepdim` is set.
     pub fn reduce(&self, kind: Reduce, axis: Option<usize>, keepdim: bool) -> Tensor<T> {
         let shape = reduced_shape(kind.name(), self.shape(), axis, keepdim);
-        let id = |a: T, _| a;
-        let add = |a: T, v: T| a + v;
-        match kind {
-            Reduce::Sum => fold_lanes(self, axis, shape, T::ZERO, (add, add), id),
-            Reduce::Mean => fold_lanes(self, axis, shape, T::ZERO, (add, add), |a, n| {
-                a / T::from_usize(n)
-            }),
-            Reduce::Max => fold_lanes(
-                self,
-                axis,
-                shape,
-                T::NEG_INFINITY,
-                (Float::max, Float::max),
-                id,
-            ),
-            Reduce::Min => fold_lanes(self, axis, shape, T::INFINITY, (Float::min, Float::min), id),
-            Reduce::Norm => fold_lanes(
-                self,
-                axis,
-                shape,
-                T::ZERO,
-                (|a, v| a + v * v, add),
-                |a, _| a.sqrt(),
-            ),
-            Reduce::LogSumExp => {
-                let m = self.reduce(Reduce::Max, axis, true);
-                // A lane of all -inf has logsumexp -inf; subtracting 0 keeps it from turning NaN.
-                let m = m.map(|v| if v.is_finite() { v } else { T::ZERO });
-                let s = self.zip_map(&m, "logsumexp", |x, m| (x - m).exp());
-                let s = fold_lanes(&s, axis, shape.clone(), T::ZERO, (add, add), id);
-                s.zip_map(&m.reshape(shape), "logsumexp", |s, m| s.ln() + m)
-            }
-        }
+        reduce_kernel(self, kind, axis, shape)
     }
 
     /// Sum of all elements (rank 0).
@@ -183,6 +154,47 @@ impl<T: Float> Tensor<T> {
         }
         out
     }
+}
+
+crate::kernel! {
+    /// The reductions' loops: one fold per kind, with its step inlined.
+    fn reduce_kernel<T: Float>(
+        x: &Tensor<T>,
+        kind: Reduce,
+        axis: Option<usize>,
+        shape: Shape,
+    ) -> Tensor<T> {
+        let id = |a: T, _| a;
+        let add = |a: T, v: T| a + v;
+        match kind {
+            Reduce::Sum => fold_lanes(x, axis, shape, T::ZERO, (add, add), id),
+            Reduce::Mean => fold_lanes(x, axis, shape, T::ZERO, (add, add), |a, n| {
+                a / T::from_usize(n)
+            }),
+            Reduce::Max => {
+                let max = (Float::max, Float::max);
+                fold_lanes(x, axis, shape, T::NEG_INFINITY, max, id)
+            }
+            Reduce::Min => fold_lanes(x, axis, shape, T::INFINITY, (Float::min, Float::min), id),
+            Reduce::Norm => {
+                let steps = (|a: T, v: T| a + v * v, add);
+                fold_lanes(x, axis, shape, T::ZERO, steps, |a, _| a.sqrt())
+            }
+            Reduce::LogSumExp => logsumexp::<I, T>(x, axis, shape),
+        }
+    }
+}
+
+/// ln sum e^x along `axis`, with each lane's maximum subtracted first.
+#[inline(always)]
+fn logsumexp<I: Isa, T: Float>(x: &Tensor<T>, axis: Option<usize>, shape: Shape) -> Tensor<T> {
+    let add = |a: T, v: T| a + v;
+    let m = x.reduce(Reduce::Max, axis, true);
+    // A lane of all -inf has logsumexp -inf; subtracting 0 keeps it from turning NaN.
+    let m = m.map_inlined(|v| if v.is_finite() { v } else { T::ZERO });
+    let s = x.zip_map_inlined(&m, "logsumexp", |x, m| (x - m).exp_on::<I>());
+    let s = fold_lanes(&s, axis, shape.clone(), T::ZERO, (add, add), |a, _| a);
+    s.zip_map_inlined(&m.reshape(shape), "logsumexp", |s, m| s.ln_on::<I>() + m)
 }
 
 /// The backward rule of a reduction: the incoming gradient, shaped back to the kept axis, is

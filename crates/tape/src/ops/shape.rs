@@ -4,6 +4,7 @@
 use smallvec::SmallVec;
 
 use crate::algebra::Algebra;
+use crate::elementwise::add_rows_into;
 use crate::ops::Op;
 use crate::shape::for_each_broadcast;
 use crate::storage::INLINE;
@@ -154,11 +155,7 @@ impl<T: Float> Tensor<T> {
                 .all(|(a, b)| a == b)
         {
             // A bias-like operand: `shape` is a suffix of ours, so sum whole rows.
-            for row in d.chunks_exact(n) {
-                for (a, &v) in o.iter_mut().zip(row) {
-                    *a += v;
-                }
-            }
+            add_rows_into(o, d);
             return out;
         }
         let full = self.shape().clone();

@@ -2,6 +2,7 @@
 //! (pairwise squared distances).
 
 use crate::algebra::Algebra;
+use crate::cpu::Isa;
 use crate::ops::Op;
 use crate::ops::reduce::fold_row;
 use crate::parallel::{PARALLEL_ELEMENTS, assume_written, fill_rows};
@@ -12,34 +13,7 @@ impl<T: Float> Tensor<T> {
     /// ln softmax along `axis`: `x - logsumexp(x)`, with the lane maximum subtracted first.
     pub fn log_softmax(&self, axis: usize) -> Tensor<T> {
         self.shape().dim("log_softmax", axis);
-        let (outer, n, inner) = self.shape().split_at_axis(axis);
-        if inner == 1 && self.numel() > INLINE {
-            // The usual case, the last axis: each lane is a contiguous row.
-            let x = self.data();
-            return Tensor::build(self.shape().clone(), |v| {
-                fill_rows(v, outer, n, x.len() >= PARALLEL_ELEMENTS, |rows, out| {
-                    for (i, out) in rows.zip(out.chunks_exact_mut(n)) {
-                        let row = &x[i * n..(i + 1) * n];
-                        let lse = row_logsumexp(row);
-                        for (o, &x) in out.iter_mut().zip(row) {
-                            o.write(x - lse);
-                        }
-                    }
-                });
-            });
-        }
-        let mut out = self.clone();
-        let o = out.data_mut();
-        for b in 0..outer {
-            for i in 0..inner {
-                let at = |j: usize| (b * n + j) * inner + i;
-                let lse = logsumexp((0..n).map(|j| o[at(j)]));
-                for j in 0..n {
-                    o[at(j)] -= lse;
-                }
-            }
-        }
-        out
+        log_softmax_kernel(self, axis)
     }
 
     /// softmax along `axis`: `e^(x - max) / sum e^(x - max)`.
@@ -49,20 +23,59 @@ impl<T: Float> Tensor<T> {
     }
 }
 
+crate::kernel! {
+    /// [`Tensor::log_softmax`]'s loops.
+    fn log_softmax_kernel<T: Float>(x: &Tensor<T>, axis: usize) -> Tensor<T> {
+        let (outer, n, inner) = x.shape().split_at_axis(axis);
+        if inner == 1 && x.numel() > INLINE {
+            // The usual case, the last axis: each lane is a contiguous row.
+            let (shape, x) = (x.shape().clone(), x.data());
+            return Tensor::build(shape, |v| {
+                fill_rows(v, outer, n, x.len() >= PARALLEL_ELEMENTS, |rows, out| {
+                    for (i, out) in rows.zip(out.chunks_exact_mut(n)) {
+                        let row = &x[i * n..(i + 1) * n];
+                        let lse = row_logsumexp::<I, T>(row);
+                        for (o, &x) in out.iter_mut().zip(row) {
+                            o.write(x - lse);
+                        }
+                    }
+                });
+            });
+        }
+        let mut out = x.clone();
+        let o = out.data_mut();
+        for b in 0..outer {
+            for i in 0..inner {
+                let at = |j: usize| (b * n + j) * inner + i;
+                let lse = logsumexp::<I, T>((0..n).map(|j| o[at(j)]));
+                for j in 0..n {
+                    o[at(j)] -= lse;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// ln sum e^x of one lane, with its maximum subtracted (a lane of all -inf gives -inf).
-fn logsumexp<T: Float>(lane: impl Iterator<Item = T> + Clone) -> T {
+#[inline(always)]
+fn logsumexp<I: Isa, T: Float>(lane: impl Iterator<Item = T> + Clone) -> T {
     let m = lane.clone().fold(T::NEG_INFINITY, Float::max);
     let m = if m.is_finite() { m } else { T::ZERO };
-    let s: T = lane.map(|x| (x - m).exp()).sum();
-    m + s.ln()
+    let mut s = T::ZERO;
+    for x in lane {
+        s += (x - m).exp_on::<I>();
+    }
+    m + s.ln_on::<I>()
 }
 
 /// ln sum e^x of a contiguous row; maximum and sum in eight partial folds, so both vectorise.
-fn row_logsumexp<T: Float>(row: &[T]) -> T {
+#[inline(always)]
+fn row_logsumexp<I: Isa, T: Float>(row: &[T]) -> T {
     let m = fold_row(row, T::NEG_INFINITY, &Float::max, &Float::max);
     let m = if m.is_finite() { m } else { T::ZERO };
     let add = |a: T, v: T| a + v;
-    m + fold_row(row, T::ZERO, &|a, x| a + (x - m).exp(), &add).ln()
+    m + fold_row(row, T::ZERO, &|a, x| a + (x - m).exp_on::<I>(), &add).ln_on::<I>()
 }
 
 /// Rows at most this long (a classifier's classes) go through [`group_logsumexp`].
@@ -76,7 +89,8 @@ const GROUP: usize = 8;
 /// (about 30 of the 90 ns a row of 21 classes took). Copied to a `[k][GROUP]` block first,
 /// the rows' maxima, exponentials, sums and logarithms are whole-vector operations:
 /// `log_softmax_gather` on one thread, [512, 21] 69-94 -> 49-50 ns a row, [128, 10] 47 -> 33.
-fn group_logsumexp<T: Float>(rows: &[T], k: usize) -> [T; GROUP] {
+#[inline(always)]
+fn group_logsumexp<I: Isa, T: Float>(rows: &[T], k: usize) -> [T; GROUP] {
     debug_assert!(k <= SHORT_ROW && rows.len() == GROUP * k);
     let mut block = [[T::ZERO; GROUP]; SHORT_ROW];
     for (l, row) in rows.chunks_exact(k).enumerate() {
@@ -95,10 +109,10 @@ fn group_logsumexp<T: Float>(rows: &[T], k: usize) -> [T; GROUP] {
     let mut sum = [T::ZERO; GROUP];
     for column in block {
         for l in 0..GROUP {
-            sum[l] += (column[l] - m[l]).exp();
+            sum[l] += (column[l] - m[l]).exp_on::<I>();
         }
     }
-    std::array::from_fn(|l| m[l] + sum[l].ln())
+    std::array::from_fn(|l| m[l] + sum[l].ln_on::<I>())
 }
 
 /// softmax backward: `y * (g - sum(g * y))` along the axis.
@@ -117,13 +131,7 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn log_softmax_grad_eager(&self, y: &Tensor<T>, axis: usize) -> Tensor<T> {
         let (_, n, inner) = y.shape().split_at_axis(axis);
         if inner == 1 && self.shape() == y.shape() && y.numel() > INLINE {
-            let add = |a: T, v: T| a + v;
-            return Tensor::build(y.shape().clone(), |v| {
-                for (g, y) in self.data().chunks_exact(n).zip(y.data().chunks_exact(n)) {
-                    let total = fold_row(g, T::ZERO, &add, &add);
-                    v.extend(g.iter().zip(y).map(|(&g, &y)| g - y.exp() * total));
-                }
-            });
+            return log_softmax_grad_rows(self, y, n);
         }
         let total = Algebra::sum_axis(self, Some(axis), true);
         Algebra::sub(self, &Algebra::mul(&Algebra::exp(y), &total))
@@ -134,15 +142,41 @@ impl<T: Float> Tensor<T> {
     pub(crate) fn softmax_grad_eager(&self, y: &Tensor<T>, axis: usize) -> Tensor<T> {
         let (_, n, inner) = y.shape().split_at_axis(axis);
         if inner == 1 && self.shape() == y.shape() && y.numel() > INLINE {
-            return Tensor::build(y.shape().clone(), |v| {
-                for (g, y) in self.data().chunks_exact(n).zip(y.data().chunks_exact(n)) {
-                    let dot = fold_row_pairs(g, y);
-                    v.extend(g.iter().zip(y).map(|(&g, &y)| y * (g - dot)));
-                }
-            });
+            return softmax_grad_rows(self, y, n);
         }
         let dot = Algebra::sum_axis(&Algebra::mul(self, y), Some(axis), true);
         Algebra::mul(y, &Algebra::sub(self, &dot))
+    }
+}
+
+crate::kernel! {
+    /// `g - e^y sum(g)` for rows of `n`.
+    fn log_softmax_grad_rows<T: Float>(g: &Tensor<T>, y: &Tensor<T>, n: usize) -> Tensor<T> {
+        let add = |a: T, v: T| a + v;
+        let rows = g.data().chunks_exact(n).zip(y.data().chunks_exact(n));
+        Tensor::filled_by(y.shape().clone(), |out| {
+            for (out, (g, y)) in out.chunks_exact_mut(n).zip(rows) {
+                let total = fold_row(g, T::ZERO, &add, &add);
+                for ((o, &g), &y) in out.iter_mut().zip(g).zip(y) {
+                    *o = g - y.exp_on::<I>() * total;
+                }
+            }
+        })
+    }
+}
+
+crate::kernel! {
+    /// `y (g - sum(g y))` for rows of `n`.
+    fn softmax_grad_rows<T: Float>(g: &Tensor<T>, y: &Tensor<T>, n: usize) -> Tensor<T> {
+        let rows = g.data().chunks_exact(n).zip(y.data().chunks_exact(n));
+        Tensor::filled_by(y.shape().clone(), |out| {
+            for (out, (g, y)) in out.chunks_exact_mut(n).zip(rows) {
+                let dot = fold_row_pairs(g, y);
+                for ((o, &g), &y) in out.iter_mut().zip(g).zip(y) {
+                    *o = y * (g - dot);
+                }
+            }
+        })
     }
 }
 
@@ -152,34 +186,7 @@ impl<T: Float> Tensor<T> {
     /// `log_softmax(1).gather(1, labels)`, without materialising the `[n, k]` log-softmax.
     pub fn log_softmax_gather(&self, labels: &[usize]) -> Tensor<T> {
         let k = rows_with_labels("log_softmax_gather", self.shape(), labels);
-        let n = labels.len();
-        let shape = Shape::from([n]);
-        let logp = |(row, &y): (&[T], &usize)| row[y] - row_logsumexp(row);
-        if n <= INLINE || k == 0 {
-            return Tensor::collect(
-                shape,
-                self.data().chunks_exact(k.max(1)).zip(labels).map(logp),
-            );
-        }
-        let x = self.data();
-        Tensor::build(shape, |v| {
-            fill_rows(v, n, 1, n * k >= PARALLEL_ELEMENTS, |rows, out| {
-                let mut i = rows.start;
-                if k <= SHORT_ROW {
-                    for out in out.chunks_exact_mut(GROUP) {
-                        let lse = group_logsumexp(&x[i * k..(i + GROUP) * k], k);
-                        for (l, o) in out.iter_mut().enumerate() {
-                            o.write(x[(i + l) * k + labels[i + l]] - lse[l]);
-                        }
-                        i += GROUP;
-                    }
-                }
-                for o in &mut out[i - rows.start..] {
-                    o.write(logp((&x[i * k..(i + 1) * k], &labels[i])));
-                    i += 1;
-                }
-            });
-        })
+        log_softmax_gather_kernel(self, labels, k)
     }
 
     /// The eager backward of [`Tensor::log_softmax_gather`]: `g_i (onehot(y_i) - softmax(x_i))`
@@ -197,7 +204,58 @@ impl<T: Float> Tensor<T> {
         if n * k <= INLINE {
             return log_softmax_gather_grad_composite(self, x, labels);
         }
-        let (g, x, logp) = (self.data(), x.data(), logp.data());
+        log_softmax_gather_grad_kernel(self, x, logp, labels)
+    }
+}
+
+crate::kernel! {
+    /// [`Tensor::log_softmax_gather`]'s loops, for `k` classes.
+    fn log_softmax_gather_kernel<T: Float>(x: &Tensor<T>, labels: &[usize], k: usize) -> Tensor<T> {
+        let n = labels.len();
+        let shape = Shape::from([n]);
+        let x = x.data();
+        let logp = |i: usize| {
+            let row = &x[i * k..(i + 1) * k];
+            row[labels[i]] - row_logsumexp::<I, T>(row)
+        };
+        if n <= INLINE || k == 0 {
+            return Tensor::filled_by(shape, |out| {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = logp(i);
+                }
+            });
+        }
+        Tensor::build(shape, |v| {
+            fill_rows(v, n, 1, n * k >= PARALLEL_ELEMENTS, |rows, out| {
+                let mut i = rows.start;
+                if k <= SHORT_ROW {
+                    for out in out.chunks_exact_mut(GROUP) {
+                        let lse = group_logsumexp::<I, T>(&x[i * k..(i + GROUP) * k], k);
+                        for (l, o) in out.iter_mut().enumerate() {
+                            o.write(x[(i + l) * k + labels[i + l]] - lse[l]);
+                        }
+                        i += GROUP;
+                    }
+                }
+                for o in &mut out[i - rows.start..] {
+                    o.write(logp(i));
+                    i += 1;
+                }
+            });
+        })
+    }
+}
+
+crate::kernel! {
+    /// [`Tensor::log_softmax_gather_grad_eager`]'s loops.
+    fn log_softmax_gather_grad_kernel<T: Float>(
+        g: &Tensor<T>,
+        x: &Tensor<T>,
+        logp: &Tensor<T>,
+        labels: &[usize],
+    ) -> Tensor<T> {
+        let (n, k) = (labels.len(), x.numel() / labels.len().max(1));
+        let (g, x, logp) = (g.data(), x.data(), logp.data());
         Tensor::build(Shape::from([n, k]), |v| {
             fill_rows(v, n, k, n * k >= PARALLEL_ELEMENTS, |rows, out| {
                 for (i, out) in rows.zip(out.chunks_exact_mut(k)) {
@@ -205,7 +263,7 @@ impl<T: Float> Tensor<T> {
                     let lse = row[labels[i]] - logp[i];
                     let minus_g = -g[i];
                     for (o, &x) in out.iter_mut().zip(row) {
-                        o.write(minus_g * (x - lse).exp());
+                        o.write(minus_g * (x - lse).exp_on::<I>());
                     }
                     // SAFETY: the loop above wrote every element of `out`.
                     let out = unsafe { assume_written(out) };
@@ -245,6 +303,7 @@ pub(crate) fn log_softmax_gather_grad_composite<T: Float, A: Algebra<T>>(
 }
 
 /// `sum_k g_k y_k` of two rows, in eight partial sums.
+#[inline(always)]
 fn fold_row_pairs<T: Float>(g: &[T], y: &[T]) -> T {
     const LANES: usize = 8;
     let (gc, yc) = (g.chunks_exact(LANES), y.chunks_exact(LANES));

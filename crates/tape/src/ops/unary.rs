@@ -1,6 +1,7 @@
 //! Elementwise functions of one tensor: forward kernels, recording methods, backward rules.
 
 use crate::algebra::Algebra;
+use crate::cpu::{Baseline, Isa};
 use crate::ops::Op;
 use crate::{Float, ScalarVar, Tensor, Var};
 
@@ -43,27 +44,33 @@ pub enum Unary<T> {
 /// `e = e^-|x|`, it is `1 / (1 + e)` for `x >= 0` and `e / (1 + e)` below (one exponential,
 /// no branch, so loops over it vectorise).
 #[inline(always)]
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    let e = (-x.abs()).exp();
+pub(crate) fn sigmoid<I: Isa, T: Float>(x: T) -> T {
+    let e = (-x.abs()).exp_on::<I>();
     let s = T::ONE / (T::ONE + e);
     if x >= T::ZERO { s } else { e * s }
 }
 
 /// ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): finite for any finite `x`.
 #[inline(always)]
-pub(crate) fn softplus<T: Float>(x: T) -> T {
-    x.max(T::ZERO) + (-x.abs()).exp().ln_1p()
+fn softplus<I: Isa, T: Float>(x: T) -> T {
+    x.max(T::ZERO) + (-x.abs()).exp_on::<I>().ln_1p_on::<I>()
 }
 
 impl<T: Float> Unary<T> {
-    /// The function at one number.
+    /// The function at one number, as code outside the kernels computes it.
     #[inline(always)]
     pub(crate) fn eval(self, v: T) -> T {
+        self.eval_on::<Baseline>(v)
+    }
+
+    /// The function at one number, as kernels compiled for the path `I` compute it.
+    #[inline(always)]
+    pub(crate) fn eval_on<I: Isa>(self, v: T) -> T {
         use Unary::*;
         match self {
             Neg => -v,
-            Exp => v.exp(),
-            Ln => v.ln(),
+            Exp => v.exp_on::<I>(),
+            Ln => v.ln_on::<I>(),
             Sqrt => v.sqrt(),
             Square => v * v,
             Recip => T::ONE / v,
@@ -76,35 +83,43 @@ impl<T: Float> Unary<T> {
                     T::ZERO
                 }
             }
-            Sigmoid => sigmoid(v),
-            Tanh => v.tanh(),
-            Softplus => softplus(v),
+            Sigmoid => sigmoid::<I, T>(v),
+            Tanh => v.tanh_on::<I>(),
+            Softplus => softplus::<I, T>(v),
             Clamp(lo, hi) => v.max(lo).min(hi),
             Scale(c) => c * v,
             AddScalar(c) => v + c,
         }
     }
 
-    /// The forward kernel: one loop per variant with its formula inlined, so that each
-    /// vectorises (a single loop matching on `self` for every element runs 4-8 times slower).
+    /// The forward kernel.
     pub(crate) fn apply(self, x: &Tensor<T>) -> Tensor<T> {
+        unary_kernel(self, x)
+    }
+}
+
+crate::kernel! {
+    /// The forward kernels: one loop per variant with its formula inlined, so that each
+    /// vectorises (a single loop matching on the variant for every element runs 4-8 times
+    /// slower).
+    fn unary_kernel<T: Float>(op: Unary<T>, x: &Tensor<T>) -> Tensor<T> {
         use Unary::*;
-        match self {
-            Neg => x.map(|v| Neg.eval(v)),
-            Exp => x.map(|v| Exp.eval(v)),
-            Ln => x.map(|v| Ln.eval(v)),
-            Sqrt => x.map(|v| Sqrt.eval(v)),
-            Square => x.map(|v| Square.eval(v)),
-            Recip => x.map(|v| Recip.eval(v)),
-            Powf(p) => x.map(move |v| Powf(p).eval(v)),
-            Abs => x.map(|v| Abs.eval(v)),
-            Relu => x.map(|v| Relu.eval(v)),
-            Sigmoid => x.map(|v| Sigmoid.eval(v)),
-            Tanh => x.map(|v| Tanh.eval(v)),
-            Softplus => x.map(|v| Softplus.eval(v)),
-            Clamp(lo, hi) => x.map(move |v| Clamp(lo, hi).eval(v)),
-            Scale(c) => x.map(move |v| Scale(c).eval(v)),
-            AddScalar(c) => x.map(move |v| AddScalar(c).eval(v)),
+        match op {
+            Neg => x.map_inlined(|v| Neg.eval_on::<I>(v)),
+            Exp => x.map_inlined(|v| Exp.eval_on::<I>(v)),
+            Ln => x.map_inlined(|v| Ln.eval_on::<I>(v)),
+            Sqrt => x.map_inlined(|v| Sqrt.eval_on::<I>(v)),
+            Square => x.map_inlined(|v| Square.eval_on::<I>(v)),
+            Recip => x.map_inlined(|v| Recip.eval_on::<I>(v)),
+            Powf(p) => x.map_inlined(move |v| Powf(p).eval_on::<I>(v)),
+            Abs => x.map_inlined(|v| Abs.eval_on::<I>(v)),
+            Relu => x.map_inlined(|v| Relu.eval_on::<I>(v)),
+            Sigmoid => x.map_inlined(|v| Sigmoid.eval_on::<I>(v)),
+            Tanh => x.map_inlined(|v| Tanh.eval_on::<I>(v)),
+            Softplus => x.map_inlined(|v| Softplus.eval_on::<I>(v)),
+            Clamp(lo, hi) => x.map_inlined(move |v| Clamp(lo, hi).eval_on::<I>(v)),
+            Scale(c) => x.map_inlined(move |v| Scale(c).eval_on::<I>(v)),
+            AddScalar(c) => x.map_inlined(move |v| AddScalar(c).eval_on::<I>(v)),
         }
     }
 }
