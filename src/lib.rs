@@ -9,13 +9,30 @@
 #![doc = include_str!("../README.md")]
 
 pub use losses;
+/// The `rand` this crate's initialisers, shuffles and generators take their generator from,
+/// so that a program needs no version of its own (`lossgraph::rand::rngs::StdRng`).
+pub use rand;
 pub use tape;
 pub use train;
 
-/// The names most programs need.
+/// The names a whole training program needs: `use lossgraph::prelude::*;`.
+///
+/// The engine (tensors, the tape, `gradcheck`), the objective modules and [`Reduction`]
+/// (`classification::softmax_cross_entropy(logits, &labels, Reduction::Mean)`), and the
+/// training layer (parameters, layers, optimisers, schedules, data and `fit`).
+///
+/// [`Reduction`]: losses::Reduction
 pub mod prelude {
+    pub use losses::{
+        Reduction, classification, generative, multitask, regression, regularizers, reinforcement,
+        unsupervised,
+    };
     pub use tape::{
         Cmp, Float, ScalarTape, ScalarVar, Shape, Tape, Tensor, Var, concat, gradcheck, stack,
         where_,
+    };
+    pub use train::{
+        Activation, Adam, BatchLoader, Dataset, FitConfig, Init, Linear, LrSchedule, Mlp, Module,
+        Optimizer, ParamId, ParamStore, Params, Sgd, fit,
     };
 }
