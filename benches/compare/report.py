@@ -1,23 +1,35 @@
 """Turns run.sh's results.tsv into the comparison table (Markdown, on stdout).
 
 Usage: report.py RESULTS_TSV HEADER_TXT [pytorch=LABEL|missing] [jax=LABEL|missing]
+                 [numpy=LABEL|missing]
 
 RESULTS_TSV lines: engine, round, workload, metric, value (seconds, accuracy,
-compile_seconds, rss_kb, rss_bare_kb). Every cell is the median over the rounds (processes) of one engine.
+compile_seconds, rss_kb, rss_bare_kb). Engines: lossgraph (its workspace's benches),
+lossgraph_dep (the same workloads from benches/downstream, a crate that depends on lossgraph),
+pytorch, jax, numpy (mlp_step's products alone: the floor). Every cell is the median over the
+rounds (processes) of one engine.
 """
 
 import statistics
 import sys
 from collections import defaultdict
 
-ENGINES = ["lossgraph", "pytorch", "jax"]
-NAMES = {"lossgraph": "lossgraph", "pytorch": "PyTorch", "jax": "JAX"}
-INSTALL = {"pytorch": "pip install torch", "jax": "pip install jax"}
+ENGINES = ["lossgraph", "lossgraph_dep", "pytorch", "jax", "numpy"]
+NAMES = {
+    "lossgraph": "lossgraph (workspace)",
+    "lossgraph_dep": "lossgraph as a dependency",
+    "pytorch": "PyTorch",
+    "jax": "JAX",
+    "numpy": "NumPy",
+}
+INSTALL = {"pytorch": "pip install torch", "jax": "pip install jax", "numpy": "pip install numpy"}
+PEERS = ("pytorch", "jax")
 SCALAR_CHAIN_OPS = 15_000
 
 # (workload, metric, row label, unit) in table order.
 ROWS = [
     ("mlp_step", "seconds", "mlp_step (784-512-256-10, batch 128, fwd+bwd)", "time"),
+    ("mlp_products", "seconds", "mlp_step's 8 matrix products alone (the floor)", "time"),
     ("mlp_step_b1", "seconds", "mlp_step_b1 (batch 1)", "time"),
     ("scalar_chain", "per_op", "scalar_chain, per recorded op", "time"),
     ("scalar_chain", "seconds", "scalar_chain, whole chain (15,000 ops)", "time"),
@@ -71,6 +83,26 @@ def format_value(value, unit):
     return f"{megabytes:.1f} MB" if megabytes < 100 else f"{megabytes:.0f} MB"
 
 
+def ratios(workload, metric, unit, medians, values):
+    """The two ratio cells of a row: dependency / faster peer (the floor's row: mlp_step as a
+    dependency / the floor) and dependency / workspace."""
+    if unit == "accuracy":
+        return ["", ""]
+    dep = medians.get("lossgraph_dep")
+    if workload == "mlp_products" and "numpy" in medians:
+        step = values.get(("lossgraph_dep", "mlp_step", "seconds")) or values.get(
+            ("lossgraph", "mlp_step", "seconds")
+        )
+        return [f"mlp_step {statistics.median(step) / medians['numpy']:.2f}x" if step else "", ""]
+    own = medians.get("lossgraph")
+    peers = [medians[e] for e in PEERS if e in medians]
+    # Rows only the workspace runs (the MNIST examples, memory) compare its own build.
+    ours = dep or own
+    versus_peer = f"{ours / min(peers):.2f}x" if ours and peers and min(peers) > 0 else ""
+    versus_workspace = f"{dep / own:.2f}x" if dep and own else ""
+    return [versus_peer, versus_workspace]
+
+
 def main():
     results_path, header_path, *peer_args = sys.argv[1:]
     labels = {"lossgraph": "lossgraph"}
@@ -86,25 +118,18 @@ def main():
         f"{NAMES[e]} (not installed)" if labels.get(e) == "missing" else labels.get(e, NAMES[e])
         for e in ENGINES
     ]
-    print("| workload | " + " | ".join(header) + " | lossgraph / faster peer |")
-    print("|---|" + "---:|" * (len(ENGINES) + 1))
+    print("| workload | " + " | ".join(header) + " | dependency / faster peer | dependency / workspace |")
+    print("|---|" + "---:|" * (len(ENGINES) + 2))
     for workload, metric, label, unit in ROWS:
         cells, medians = [], {}
         for engine in ENGINES:
-            if labels.get(engine) == "missing":
-                cells.append(INSTALL[engine])
-                continue
             runs = values.get((engine, workload, metric))
             if not runs:
-                cells.append("-")
+                cells.append(INSTALL[engine] if labels.get(engine) == "missing" else "-")
                 continue
             medians[engine] = statistics.median(runs)
             cells.append(format_value(medians[engine], unit))
-        peers = [medians[e] for e in ("pytorch", "jax") if e in medians]
-        ratio = ""
-        if unit != "accuracy" and "lossgraph" in medians and peers and min(peers) > 0:
-            ratio = f"{medians['lossgraph'] / min(peers):.2f}x"
-        print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
+        print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(ratios(workload, metric, unit, medians, values)) + " |")
 
     compile_times = [
         f"{workload} {statistics.median(runs):.2f} s"
@@ -112,7 +137,10 @@ def main():
         if engine == "jax" and metric == "compile_seconds"
     ]
     print()
-    print("Ratio: lossgraph's median divided by the faster peer's; below 1.00x lossgraph wins.")
+    print(
+        "Ratios: lossgraph-as-a-dependency's median over the faster peer's (below 1.00x lossgraph"
+        " wins; on the floor row, over the floor) and over the workspace's own build."
+    )
     if compile_times:
         print("JAX compile times (excluded above, median): " + ", ".join(compile_times) + ".")
 

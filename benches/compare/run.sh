@@ -4,11 +4,13 @@
 #   benches/compare/run.sh               # 3 rounds; prints the Markdown table on stdout
 #   ROUNDS=1 benches/compare/run.sh      # a quicker, noisier look
 #
-# Each round runs one lossgraph process per criterion bench file, the two MNIST examples, one
-# PyTorch process and one JAX process, in an order that rotates from round to round; every
-# cell of the table is the median over the rounds. Then one process per engine runs only
-# mlp_step under /usr/bin/time -v for its peak RSS. Progress goes to stderr; the table, the
-# raw results (results.tsv) and the logs are also kept in target/compare/.
+# Each round runs one lossgraph process per criterion bench file, the same workloads from
+# benches/downstream (a crate that depends on lossgraph as a user's would, default flags), the
+# two MNIST examples, one PyTorch process, one JAX process and NumPy's floor for mlp_step (its
+# eight products alone), in an order that rotates from round to round; every cell of the
+# table is the median over the rounds. Then one process per engine runs only mlp_step under
+# /usr/bin/time -v for its peak RSS. Progress goes to stderr; the table, the raw results
+# (results.tsv) and the logs are also kept in target/compare/.
 #
 # Environment: ROUNDS (3), MNIST_DIR (../shared/data/mnist from the repository root), PYTHON
 # (python3), PEER_TIMEOUT (seconds per Python process, 600), QUICK=1 (short sampling, to test
@@ -50,6 +52,13 @@ fi
 peer_available() { $have_python && "$python" -c "import numpy, $1" 2>/dev/null; }
 peers=()
 peer_labels=()
+if peer_available numpy; then
+    peers+=(numpy)
+    peer_labels+=("numpy=NumPy $("$python" -c 'import numpy; print(numpy.__version__)') + OpenBLAS, 2 threads")
+else
+    say "NumPy not installed: pip install numpy (for the floor row)"
+    peer_labels+=(numpy=missing)
+fi
 if peer_available torch; then
     peers+=(pytorch)
     peer_labels+=("pytorch=PyTorch $("$python" -c 'import torch; print(torch.__version__)') eager")
@@ -77,6 +86,14 @@ tape_bin=$(grep '/deps/tape-' <<<"$bench_bins")
 losses_bin=$(grep '/deps/losses-' <<<"$bench_bins")
 softmax_bin=$(grep '/mnist_softmax$' <<<"$example_bins")
 mlp_bin=$(grep '/mnist_mlp$' <<<"$example_bins")
+# The user's view: a crate outside the workspace, built with its own (default) flags and
+# target folder. RUSTFLAGS from the caller would apply to it too: clear them.
+say "building benches/downstream (lossgraph as a dependency, default flags)"
+downstream_bin=$(env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_TARGET_DIR cargo bench \
+    --manifest-path "$root/benches/downstream/Cargo.toml" --no-run --message-format=json |
+    executables | grep '/deps/downstream-')
+cpu_features=$("$tape_bin" --list 2>&1 >/dev/null | sed -n 's/^lossgraph kernel path/kernel path/p' | head -1)
+say "lossgraph: $cpu_features"
 target_dir=$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/')
 out="$target_dir/compare"
 rm -rf "$out"
@@ -95,6 +112,9 @@ record() { # engine round workload metric value: one line of results, unless val
     return 0
 }
 
+criterion_workloads=(mlp_step mlp_step_b1 scalar_chain scalar_chain_tensor softmax_ce fast_rcnn
+    deepid2 center_loss gan_step)
+
 run_lossgraph() {
     local round=$1 home="$out/criterion-$1" bench bin name log
     for bench in tape losses; do
@@ -104,8 +124,7 @@ run_lossgraph() {
         CRITERION_HOME=$home "$bin" --bench --noplot "${timing[@]}" >"$log" 2>&1 ||
             die "lossgraph bench $bench failed; see $log"
     done
-    for name in mlp_step mlp_step_b1 scalar_chain scalar_chain_tensor softmax_ce fast_rcnn deepid2 \
-        center_loss gan_step; do
+    for name in "${criterion_workloads[@]}"; do
         record lossgraph "$round" "$name" seconds \
             "$(criterion_median_seconds "$home/$name/new/estimates.json")"
     done
@@ -121,13 +140,27 @@ run_lossgraph() {
     done
 }
 
+run_downstream() { # round: the same workloads, timed from the user's crate
+    local round=$1 home="$out/criterion-dep-$1" log="$out/logs/lossgraph-dep-$1.log" name
+    CRITERION_HOME=$home "$downstream_bin" --bench --noplot "${timing[@]}" >"$log" 2>&1 ||
+        die "benches/downstream failed; see $log"
+    for name in "${criterion_workloads[@]}"; do
+        record lossgraph_dep "$round" "$name" seconds \
+            "$(criterion_median_seconds "$home/$name/new/estimates.json")"
+    done
+}
+
 run_peer() { # engine round: every workload in one process; its RESULT lines go to results
     local engine=$1 round=$2 script log
     script="$here/torch_workloads.py"
     [[ $engine == jax ]] && script="$here/jax_workloads.py"
     log="$out/logs/$engine-$round.log"
-    timeout "$peer_timeout" "$python" "$script" --round "$round" --mnist "$mnist_dir" \
-        "${timing[@]}" >"$log" 2>&1 ||
+    local args=(--round "$round" --mnist "$mnist_dir")
+    if [[ $engine == numpy ]]; then
+        script="$here/numpy_floor.py"
+        args=(--round "$round")
+    fi
+    timeout "$peer_timeout" "$python" "$script" "${args[@]}" "${timing[@]}" >"$log" 2>&1 ||
         say "$engine round $round failed or exceeded ${peer_timeout} s (its results so far are kept); see $log"
     sed -n 's/^RESULT\t//p' "$log" >>"$results"
 }
@@ -135,6 +168,7 @@ run_peer() { # engine round: every workload in one process; its RESULT lines go 
 run_engine() {
     case $1 in
         lossgraph) run_lossgraph "$2" ;;
+        lossgraph_dep) run_downstream "$2" ;;
         *) run_peer "$1" "$2" ;;
     esac
 }
@@ -146,7 +180,7 @@ if awk -v load="${load_before%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > c
     say "warning: $busy_note"
 fi
 started=$SECONDS
-engines=(lossgraph "${peers[@]}")
+engines=(lossgraph lossgraph_dep "${peers[@]}")
 for ((round = 1; round <= rounds; round++)); do
     # Rotating the order keeps any drift in the machine's load from favouring one engine.
     shift_by=$(((round - 1) % ${#engines[@]}))
@@ -159,7 +193,8 @@ done
 
 # --- peak RSS: one process per engine that runs only mlp_step ---
 if [[ -x /usr/bin/time ]]; then
-    for engine in "${engines[@]}"; do
+    for engine in lossgraph "${peers[@]}"; do
+        [[ $engine == numpy ]] && continue
         say "peak RSS: $engine mlp_step"
         log="$out/logs/rss-$engine.log"
         case $engine in
@@ -195,7 +230,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $cpu, $(nproc) cores, $(uname -sr)"
     echo "- load average (1, 5, 15 min): $load_before before the build, $load_start when measuring started, $(cut -d' ' -f1-3 /proc/loadavg) at the end; $((SECONDS - started)) s of measuring"
-    echo "- $(rustc --version)"
+    echo "- $(rustc --version); lossgraph's $cpu_features (chosen at run time: the workspace and the downstream crate build with default flags)"
     if $have_python; then
         "$python" - <<'EOF'
 import importlib, platform, sys
@@ -209,7 +244,7 @@ print(f"- Python {platform.python_version()}: " + ", ".join(found))
 EOF
     fi
     echo "- each cell: the median over $rounds round(s), one process per engine per round, engines alternating; per workload a $warm_up s warm-up, then $samples samples over about $measurement s (criterion for lossgraph, the same scheme in common.py for the peers); MNIST: one training run per process"
-    echo "- f32; PyTorch eager with torch.set_num_threads(2); JAX jit on CPU (XLA's own thread pool, 2 cores); lossgraph as built"
+    echo "- f32; PyTorch eager with torch.set_num_threads(2); JAX jit on CPU (XLA's own thread pool, 2 cores); NumPy's products on OpenBLAS with OPENBLAS_NUM_THREADS=2; lossgraph with its default 2 threads"
     [[ -z ${OMP_WAIT_POLICY:-} ]] || echo "- OMP_WAIT_POLICY=$OMP_WAIT_POLICY (set by the caller)"
     [[ -z $busy_note ]] || echo "- warning: $busy_note"
 } >"$out/header.md"
