@@ -266,7 +266,7 @@ impl<T: Float> Algebra<T> for Scalar<T> {
         Scalar(self.0 + c)
     }
     fn exp(&self) -> Self {
-        Scalar(self.0.exp())
+        Scalar(crate::Unary::Exp.eval(self.0))
     }
     fn square(&self) -> Self {
         Scalar(self.0 * self.0)
@@ -275,9 +275,7 @@ impl<T: Float> Algebra<T> for Scalar<T> {
         Scalar(self.0.powf(p))
     }
     fn sigmoid(&self) -> Self {
-        Scalar(crate::ops::unary::sigmoid::<crate::cpu::Baseline, T>(
-            self.0,
-        ))
+        Scalar(crate::Unary::Sigmoid.eval(self.0))
     }
     fn clamp(&self, lo: T, hi: T) -> Self {
         Scalar(self.0.max(lo).min(hi))

@@ -9,17 +9,24 @@
 //! baseline, calling the closure once per element.
 
 use crate::shape::{Shape, for_each_broadcast};
+use crate::storage::INLINE;
 use crate::{Float, Tensor};
 
 impl<T: Float> Tensor<T> {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        if self.numel() <= INLINE {
+            return self.map_inlined(f);
+        }
         map_kernel(self, f)
     }
 
     /// Combines two tensors elementwise with NumPy broadcasting; `op` names the operation in
     /// shape errors.
     pub fn zip_map(&self, other: &Self, op: &str, f: impl Fn(T, T) -> T) -> Self {
+        if self.numel() <= INLINE && other.numel() <= INLINE {
+            return self.zip_map_inlined(other, op, f);
+        }
         zip_map_kernel(self, other, op, f)
     }
 
@@ -40,6 +47,13 @@ impl<T: Float> Tensor<T> {
     #[inline(always)]
     pub(crate) fn map_inlined(&self, f: impl Fn(T) -> T) -> Self {
         let x = self.data();
+        if x.len() <= INLINE {
+            let mut out = [T::ZERO; INLINE];
+            for (o, &x) in out.iter_mut().zip(x) {
+                *o = f(x);
+            }
+            return Tensor::small(self.shape().clone(), out);
+        }
         Tensor::filled_by(self.shape().clone(), |out| {
             for (o, &x) in out.iter_mut().zip(x) {
                 *o = f(x);
@@ -51,6 +65,13 @@ impl<T: Float> Tensor<T> {
     #[inline(always)]
     pub(crate) fn zip_map_inlined(&self, other: &Self, op: &str, f: impl Fn(T, T) -> T) -> Self {
         let (a, b) = (self.data(), other.data());
+        if self.shape() == other.shape() && a.len() <= INLINE {
+            let mut out = [T::ZERO; INLINE];
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = f(x, y);
+            }
+            return Tensor::small(self.shape().clone(), out);
+        }
         if self.shape() == other.shape() {
             return Tensor::filled_by(self.shape().clone(), |out| {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {

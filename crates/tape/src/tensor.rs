@@ -5,7 +5,7 @@ use std::fmt;
 use crate::Float;
 use crate::elementwise::add_into;
 use crate::shape::Shape;
-use crate::storage::Storage;
+use crate::storage::{INLINE, Storage};
 
 /// An n-dimensional array: a [`Shape`] plus contiguous row-major elements.
 ///
@@ -104,6 +104,19 @@ impl<T: Float> Tensor<T> {
     /// `shape.numel()` elements into an empty pooled buffer.
     pub(crate) fn build(shape: Shape, fill: impl FnOnce(&mut Vec<T>)) -> Self {
         let storage = Storage::build(shape.numel(), fill);
+        Tensor { shape, storage }
+    }
+
+    /// A tensor of at most `INLINE` elements, the first `shape.numel()` of `values`: built in
+    /// place, with no buffer to fill (the path of scalar code on the tensor tape).
+    #[inline(always)]
+    pub(crate) fn small(shape: Shape, values: [T; INLINE]) -> Self {
+        let len = shape.numel();
+        debug_assert!(len <= INLINE);
+        let storage = Storage::Inline {
+            len: len as u8,
+            data: values,
+        };
         Tensor { shape, storage }
     }
 

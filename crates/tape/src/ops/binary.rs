@@ -3,6 +3,7 @@
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::algebra::Algebra;
+use crate::storage::INLINE;
 use crate::ops::Op;
 use crate::{Float, ScalarVar, Shape, Tensor, Var};
 
@@ -90,6 +91,10 @@ impl Binary {
 
     /// The forward kernel.
     pub(crate) fn apply<T: Float>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        if a.numel() <= INLINE && b.numel() <= INLINE {
+            // A few numbers: no loop to vectorise, so no call into a kernel.
+            return a.zip_map_inlined(b, self.name(), |x, y| self.eval(x, y));
+        }
         binary_kernel(self, a, b)
     }
 }

@@ -47,9 +47,13 @@ fn reduced_shape(op: &str, x: &Shape, axis: Option<usize>, keepdim: bool) -> Sha
     }
 }
 
-/// Folds a contiguous row with `step` into eight partial accumulators, then merges them with
+/// Folds a contiguous row with `step` into sixteen partial accumulators, then merges them with
 /// `combine` (`+` for sums, `step` itself for max and min). One accumulator would chain every
-/// element on the previous one; eight independent chains let the loop run on vector registers.
+/// element on the previous one; independent chains let the loop run on vector registers, and
+/// two vectors of them (not one) let a long step, such as an `exp`, of one vector overlap the
+/// other's: `softmax_ce` on one thread took 1.44 ms with eight lanes and 1.21 with sixteen
+/// (fastest of 400 steps, AVX2 path; the compiler unrolled an 8-lane fold this way only when
+/// tuning for Zen 3 with `target-cpu=native`).
 #[inline(always)]
 pub(crate) fn fold_row<T: Float>(
     row: &[T],
@@ -57,7 +61,7 @@ pub(crate) fn fold_row<T: Float>(
     step: &impl Fn(T, T) -> T,
     combine: &impl Fn(T, T) -> T,
 ) -> T {
-    const LANES: usize = 8;
+    const LANES: usize = 16;
     let chunks = row.chunks_exact(LANES);
     let tail = chunks.remainder().iter().fold(init, |a, &v| step(a, v));
     let mut acc = [init; LANES];
