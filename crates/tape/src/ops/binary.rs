@@ -3,8 +3,8 @@
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::algebra::Algebra;
-use crate::storage::INLINE;
 use crate::ops::Op;
+use crate::storage::INLINE;
 use crate::{Float, ScalarVar, Shape, Tensor, Var};
 
 /// An elementwise function of two broadcast operands.
