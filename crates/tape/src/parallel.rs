@@ -193,20 +193,34 @@ struct HelperState {
     caller_asleep: bool,
 }
 
-/// How long a side spins for news before it sleeps. Spinning longer bought nothing once the
-/// caller could take back unstarted parts, and on a shared machine it takes CPU time from
-/// whoever else runs there, this program's other thread included: with a competing busy
-/// process, `gan_step` took 9.6 ms spinning 1 ms, 6.5-7.8 ms spinning 100 us and 6-9% less
-/// again at 20 us; without one, 20 us was as fast as 1 ms (`mlp_step` 0.99x the time; 100 us:
-/// `gan_step` 0.97x, and 20 us no slower than 100 us).
+/// How long a side polls for news before it sleeps: the first `SPIN` in a tight loop, then
+/// until `YIELDING_SPIN` giving its core to any other thread that wants it between polls.
+///
+/// A sleeping helper costs more than a futex wake on a virtual machine: its idle vCPU halts,
+/// and waking it goes through the host (tens of microseconds). A product's parts rarely end
+/// together, and the next parallel kernel often starts more than 20 us after a helper
+/// finished, so with a 20 us spin alone the helpers slept through most of a training step.
+/// Polling with `yield_now` for 5 ms keeps them awake across a step while leaving the core to
+/// anyone else: measured on this project's 2-vCPU VM (AVX2 path, alternating runs),
+/// `mlp_step` 3.4 -> 2.6 ms and `gan_step` 5.3 -> 4.9 ms quiet, and no slower beside a
+/// competing busy process (`yes`). A tight 1 ms spin, by contrast, took that process's core
+/// (`gan_step` 9.6 ms beside it, against 6-7 ms).
 const SPIN: Duration = Duration::from_micros(20);
+const YIELDING_SPIN: Duration = Duration::from_millis(5);
 
-/// Spins until `ready` holds or `SPIN` has passed.
+/// Polls `ready` until it holds or `YIELDING_SPIN` has passed.
 fn spin_until(ready: impl Fn() -> bool) {
     let start = Instant::now();
-    while !ready() && start.elapsed() < SPIN {
+    while !ready() {
+        let waited = start.elapsed();
+        if waited >= YIELDING_SPIN {
+            return;
+        }
         for _ in 0..32 {
             std::hint::spin_loop();
+        }
+        if waited >= SPIN {
+            std::thread::yield_now();
         }
     }
 }
