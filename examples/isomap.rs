@@ -349,6 +349,7 @@ pub fn without_short_circuits(points: &Tensor<f64>, k: usize) -> Vec<usize> {
 /// The stress of an embedding, evaluated on a fresh tape.
 fn stress(embedding: &Tensor<f64>, geodesic: &Tensor<f64>) -> f64 {
     let tape = Tape::new();
+    let geodesic = tape.constant(geodesic.clone());
     isomap_stress(tape.constant(embedding.clone()), geodesic, Reduction::Sum).item()
 }
 
@@ -401,7 +402,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     for step in 1..=config.steps {
         // Mean over pairs keeps the gradient's scale independent of the number of points.
         let mean = store.compute_grads(&mut tape, |p| {
-            isomap_stress(p[y], &geodesic, Reduction::Mean)
+            isomap_stress(p[y], p.tape().constant(geodesic.clone()), Reduction::Mean)
         });
         optimizer.step(&mut store);
         let pairs = (kept.len() * (kept.len() - 1) / 2) as f64;

@@ -652,10 +652,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
         let w = store.add("w", Tensor::zeros([2]));
         let b = store.add("b", Tensor::zeros([1]));
         let xs = x.clone();
+        let targets = Tensor::from_vec(y01.clone(), [y01.len()]);
         let mut optimizer = Sgd::new(1.0).momentum(0.9);
         minimise(&mut store, &mut optimizer, smooth_steps, |p| {
             let z = tape_linear(p.tape().constant(xs.clone()), p[w], p[b]);
-            binary_cross_entropy_with_logits(z, &y01, Reduction::Mean) + l2_penalty(&[p[w]], lambda)
+            let y = p.tape().constant(targets.clone());
+            binary_cross_entropy_with_logits(z, y, Reduction::Mean) + l2_penalty(&[p[w]], lambda)
         });
         let (wv, bv) = (two(store.value(w)), store.value(b).item());
         let exact = logistic_newton(x, &y01, lambda);

@@ -28,11 +28,11 @@ use std::time::Instant;
 
 use losses::Reduction;
 use losses::unsupervised::{
-    autoencoder_reconstruction, kmeans_assign, kmeans_objective, orthonormality_penalty,
-    pca_reconstruction,
+    autoencoder_reconstruction, kmeans_assign, kmeans_objective, kmeans_plus_plus,
+    orthonormality_penalty, pca_reconstruction,
 };
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use tape::{Tape, Tensor};
 use train::cli::Args;
 use train::linalg::{orthonormalise_columns, symmetric_eigen};
@@ -139,34 +139,6 @@ pub fn top_eigenvalues(matrix: &Tensor<f64>, k: usize) -> Vec<f64> {
     ritz
 }
 
-/// k-means++ seeding: the first centre uniformly, each next one with probability proportional
-/// to the squared distance to the nearest centre chosen so far.
-fn kmeans_plus_plus(points: &Tensor<f64>, k: usize, rng: &mut StdRng) -> Tensor<f64> {
-    let rows: Vec<&[f64]> = points.data().chunks_exact(2).collect();
-    let mut centres: Vec<&[f64]> = vec![rows[rng.random_range(0..rows.len())]];
-    while centres.len() < k {
-        let weights: Vec<f64> = rows
-            .iter()
-            .map(|r| {
-                centres
-                    .iter()
-                    .map(|c| (r[0] - c[0]).powi(2) + (r[1] - c[1]).powi(2))
-                    .fold(f64::INFINITY, f64::min)
-            })
-            .collect();
-        let mut target = rng.random::<f64>() * weights.iter().sum::<f64>();
-        let pick = weights
-            .iter()
-            .position(|&w| {
-                target -= w;
-                target <= 0.0
-            })
-            .unwrap_or(rows.len() - 1);
-        centres.push(rows[pick]);
-    }
-    Tensor::from_vec(centres.concat(), [k, 2])
-}
-
 /// The k-means objective `sum_i ||x_i - mu_{a(i)}||^2` with nearest-centre assignments.
 fn kmeans_cost(points: &Tensor<f64>, centres: &Tensor<f64>) -> f64 {
     let assignment = kmeans_assign(points, centres);
@@ -234,6 +206,7 @@ pub fn kmeans_gradient_descent(
                 p[centres],
                 Reduction::Mean,
             )
+            .loss
         });
         optimizer.step(&mut store);
     }

@@ -1,25 +1,34 @@
 //! Supervised classification (catalogue rows C1-C9; the C10 regularisers are in
 //! [`regularizers`](crate::regularizers)).
 //!
-//! Models output scores or logits as `Var`s; labels are plain slices: `&[f64]` in {-1, +1} for
-//! the margin losses, `&[usize]` class indices for the multi-class ones, `&[f64]` in [0, 1] for
-//! logistic regression. Log-probabilities are always computed from logits (`log_softmax`,
-//! `softplus`), never as the logarithm of a probability, so logits of any size stay finite.
+//! Models output scores or logits as `Var`s. Labels are plain slices: `&[f64]` in {-1, +1} for
+//! the margin losses, `&[usize]` class indices for the multi-class ones. Targets that are
+//! numbers rather than classes (probabilities for logistic regression, soft labels, the target
+//! distribution of a cross-entropy) are `Var`s, constants when they take no gradient. A linear
+//! model's scores come from [`linear_scores`](crate::linear_scores). Log-probabilities are always
+//! computed from logits (`log_softmax`, `softplus`), never as the logarithm of a probability, so
+//! logits of any size stay finite.
 
-use tape::{Float, Tensor, Var, where_};
+use tape::{Float, Var, where_};
 
 use crate::Reduction;
+use crate::linear::scores_in;
 use crate::regression::euclidean;
 use crate::support::{
-    assert_labels, assert_len, assert_same_shape, batch_len, constant_vector, linear_scores,
-    matrix_dims, per_sample, sign_labels, vector_of,
+    assert_labels, assert_len, assert_same_shape, batch_len, matrix_dims, per_sample, sign_labels,
+    vector_of,
 };
+
+mod fisher;
+
+pub use fisher::{fisher_ratio, fisher_trace_ratio};
 
 /// The perceptron criterion, catalogue C1: `sum_i max(0, -y_i f(x_i))`, `y_i in {-1, +1}`.
 ///
-/// Shapes: `scores` (the model's `f(x_i) = w.x_i + b`) `[n]` or `[n, 1]`; `labels` `n` values in
-/// {-1, +1}. Per sample: `max(0, -y_i f_i)`. `Sum` is the textbook criterion (gradient `-y_i`
-/// on misclassified samples, `y_i f_i < 0`, else 0); `Mean` divides by `n`; `None` returns `[n]`.
+/// Shapes: `scores` (the model's `f(x_i) = w.x_i + b`, e.g. from
+/// [`linear_scores`](crate::linear_scores)) `[n]` or `[n, 1]`; `labels` `n` values in {-1, +1}.
+/// Per sample: `max(0, -y_i f_i)`. `Sum` is the textbook criterion (gradient `-y_i` on
+/// misclassified samples, `y_i f_i < 0`, else 0); `Mean` divides by `n`; `None` returns `[n]`.
 ///
 /// ```
 /// use losses::{Reduction, classification::perceptron};
@@ -68,110 +77,10 @@ pub fn euclidean_one_hot<'t, T: Float>(
     euclidean(outputs, outputs.tape().one_hot(labels, k), reduction)
 }
 
-/// `tr(W^T S_B W)` and `tr(W^T S_W W)` for projections `W [d, m]`, written on the projected
-/// data `p = X W` so the `d x d` scatter matrices are never formed:
-/// `w^T S_W w = sum_i (p_i - pbar_{y_i})^2` and `w^T S_B w = sum_k n_k (pbar_k - pbar)^2`.
-fn scatter_traces<'t, T: Float>(
-    op: &str,
-    x: Var<'t, T>,
-    w: Var<'t, T>,
-    labels: &[usize],
-) -> (Var<'t, T>, Var<'t, T>) {
-    let (n, d) = matrix_dims(op, "x", x);
-    assert_len(op, "labels", labels.len(), n);
-    assert!(
-        w.shape().dims().first() == Some(&d),
-        "{op}: projection {} does not fit inputs {}",
-        w.shape(),
-        x.shape()
-    );
-    let classes = labels.iter().max().map_or(0, |&m| m + 1);
-    let mut counts = vec![0usize; classes];
-    for &l in labels {
-        counts[l] += 1;
-    }
-    let tape = x.tape();
-    let count_column = |f: fn(usize) -> usize| {
-        let data = counts.iter().map(|&c| T::from_usize(f(c))).collect();
-        tape.constant(Tensor::from_vec(data, [classes, 1]))
-    };
-    // An empty class has n_k = 0, so its (zero) mean never matters; max(1) only avoids 0/0.
-    let divisors = count_column(|c| c.max(1));
-    let weights = count_column(|c| c);
-
-    let p = x.matmul(w); // [n, m]
-    let class_means = p.index_add(0, labels, classes) / divisors; // [K, m]
-    let within = (p - class_means.index_select(0, labels)).square().sum();
-    let grand_mean = p.mean_axis(0, true); // [1, m]
-    let between = ((class_means - grand_mean).square() * weights).sum();
-    (between, within)
-}
-
-/// The Fisher / LDA criterion, catalogue C3 (to be maximised):
-/// `J(w) = (w^T S_B w) / (w^T S_W w)`, with `S_B = sum_k n_k (mu_k - mu)(mu_k - mu)^T` and
-/// `S_W = sum_k sum_{x in k} (x - mu_k)(x - mu_k)^T`.
-///
-/// Shapes: `x [n, d]` (samples), `w [d, 1]` (one direction), `labels` `n` class indices; the
-/// number of classes is the largest label plus one. Returns the scalar `J`; gradient ascent
-/// maximises it (minimise `-J`). It is a ratio, not a batch sum, so it takes no reduction. Its
-/// maximum is the top generalised eigenvalue of `(S_B, S_W)`.
-///
-/// ```
-/// use losses::classification::fisher_ratio;
-/// use tape::{Tape, Tensor};
-/// let tape = Tape::<f64>::new();
-/// // Two classes on the line: {0, 2} and {4, 6}.
-/// let x = tape.constant(Tensor::from_vec(vec![0.0, 2.0, 4.0, 6.0], [4, 1]));
-/// let w = tape.var(Tensor::from_vec(vec![1.0], [1, 1]));
-/// let j = fisher_ratio(x, w, &[0, 0, 1, 1]);
-/// // class means 1 and 5, grand mean 3: S_B = 2 * 4 + 2 * 4 = 16, S_W = 4 * 1 = 4
-/// assert_eq!(j.item(), 4.0);
-/// ```
-pub fn fisher_ratio<'t, T: Float>(x: Var<'t, T>, w: Var<'t, T>, labels: &[usize]) -> Var<'t, T> {
-    let ws = w.shape();
-    assert!(
-        ws.rank() == 2 && ws.dims()[1] == 1,
-        "fisher_ratio: w must be one direction [d, 1], found {ws}; use fisher_trace_ratio for several"
-    );
-    let (between, within) = scatter_traces("fisher_ratio", x, w, labels);
-    between / within
-}
-
-/// The trace-ratio form of the Fisher criterion for several directions, catalogue C3
-/// (to be maximised): `tr(W^T S_B W) / tr(W^T S_W W)`.
-///
-/// Shapes: `x [n, d]`, `w [d, m]`, `labels` `n` class indices. Returns a scalar; with `m = 1` it
-/// equals [`fisher_ratio`]. Not a batch sum: no reduction.
-///
-/// ```
-/// use losses::classification::fisher_trace_ratio;
-/// use tape::{Tape, Tensor};
-/// let tape = Tape::<f64>::new();
-/// // Classes separated along the first axis only: the second adds scatter but no separation.
-/// let x = tape.constant(Tensor::from_vec(
-///     vec![0.0, 1.0, 2.0, -1.0, 4.0, 1.0, 6.0, -1.0], [4, 2]));
-/// let w = tape.var(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], [2, 2]));
-/// let j = fisher_trace_ratio(x, w, &[0, 0, 1, 1]);
-/// // tr S_B = 16 + 0, tr S_W = 4 + 4
-/// assert_eq!(j.item(), 2.0);
-/// ```
-pub fn fisher_trace_ratio<'t, T: Float>(
-    x: Var<'t, T>,
-    w: Var<'t, T>,
-    labels: &[usize],
-) -> Var<'t, T> {
-    let ws = w.shape();
-    assert!(
-        ws.rank() == 2,
-        "fisher_trace_ratio: w must be a matrix of directions [d, m], found {ws}"
-    );
-    let (between, within) = scatter_traces("fisher_trace_ratio", x, w, labels);
-    between / within
-}
-
 /// The hinge loss: `max(0, 1 - y_i f(x_i))`, `y_i in {-1, +1}` (the data term of C4).
 ///
-/// Shapes: `scores [n]` or `[n, 1]`, `labels` `n` values in {-1, +1}. Per sample:
+/// Shapes: `scores [n]` or `[n, 1]` (for a linear model,
+/// [`linear_scores`](crate::linear_scores)), `labels` `n` values in {-1, +1}. Per sample:
 /// `max(0, 1 - y_i f_i)`, gradient `-y_i` on margin violators (`y_i f_i < 1`) and 0 elsewhere.
 /// `Sum` adds, `Mean` divides by `n`, `None` returns `[n]`.
 ///
@@ -195,6 +104,8 @@ pub fn hinge<'t, T: Float>(scores: Var<'t, T>, labels: &[f64], reduction: Reduct
 /// `(1/2) ||w||^2 + C sum_i max(0, 1 - y_i (w.x_i + b))`.
 ///
 /// Shapes: `x [n, d]`, `w [d]` (or `[d, 1]`), `b` one element, `labels` `n` values in {-1, +1}.
+/// It is [`hinge`] on the scores [`linear_scores`](crate::linear_scores)`(x, w, b)` plus the
+/// penalty.
 /// The reduction applies to the hinge term: `Sum` is the formula above, `Mean` replaces the sum
 /// by a mean (C then does not scale with `n`), `None` returns `[n]` values
 /// `C hinge_i + (1/2)||w||^2` (each carries the whole penalty). The bias is not penalised.
@@ -217,7 +128,7 @@ pub fn svm_primal<'t, T: Float>(
     c: f64,
     reduction: Reduction,
 ) -> Var<'t, T> {
-    let scores = linear_scores("svm_primal", x, w, b);
+    let scores = scores_in("svm_primal", x, w, b);
     let data = hinge(scores, labels, reduction).scale(T::from_f64(c));
     data + w.square().sum().scale(T::from_f64(0.5))
 }
@@ -226,42 +137,55 @@ pub fn svm_primal<'t, T: Float>(
 /// `-(1/n) sum_i [y_i ln s_i + (1 - y_i) ln(1 - s_i)]`, `s_i = sigma(z_i)`, under `Mean`.
 ///
 /// Computed as `softplus(z) - y z`, which equals the formula and stays finite for any logit
-/// (`ln sigma(z)` is never formed). Shapes: `logits [n]` or `[n, ...]`; `targets` holds one
-/// value in [0, 1] per logit (row-major). Per sample: the sum over the sample's logits.
-/// Gradient: `sigma(z) - y` (divided by `n` under `Mean`). `Sum` adds, `None` returns `[n]`.
+/// (`ln sigma(z)` is never formed). Shapes: `logits [n]` or `[n, ...]`; `targets` a `Var` of the
+/// same shape holding values in [0, 1] (make it with `tape.constant` when it takes no gradient).
+/// Per sample: the sum over the sample's logits (one per label of a multi-label sample). Gradient:
+/// `sigma(z) - y` for the logits and `-z` for the targets (divided by `n` under `Mean`). `Sum`
+/// adds, `None` returns `[n]`. For `[n, k]` logits `Mean` divides by `n`, not by `n k` as
+/// PyTorch does; [`pytorch::binary_cross_entropy_with_logits`] is the elementwise mean.
+///
+/// [`pytorch::binary_cross_entropy_with_logits`]: crate::pytorch::binary_cross_entropy_with_logits
 ///
 /// ```
 /// use losses::{Reduction, classification::binary_cross_entropy_with_logits};
 /// use tape::{Tape, Tensor};
 /// let tape = Tape::<f64>::new();
 /// let z = tape.var(Tensor::from_vec(vec![0.0, 1e4, -1e4], [3]));
-/// let loss = binary_cross_entropy_with_logits(z, &[1.0, 1.0, 1.0], Reduction::Sum);
+/// let y = tape.constant(Tensor::from_vec(vec![1.0, 1.0, 1.0], [3]));
+/// let loss = binary_cross_entropy_with_logits(z, y, Reduction::Sum);
 /// loss.backward();
 /// assert!((loss.item() - (2f64.ln() + 1e4)).abs() < 1e-9); // ln 2 + 0 + 1e4
 /// assert_eq!(z.grad().unwrap().data(), &[-0.5, 0.0, -1.0]);
+/// assert!(y.grad().is_none()); // a constant takes no gradient
 /// ```
 pub fn binary_cross_entropy_with_logits<'t, T: Float>(
     logits: Var<'t, T>,
-    targets: &[f64],
+    targets: Var<'t, T>,
     reduction: Reduction,
 ) -> Var<'t, T> {
     let op = "binary_cross_entropy_with_logits";
+    check_probability_targets(op, logits, targets);
+    reduction.apply(per_sample(op, logits.softplus() - targets * logits))
+}
+
+/// Panics unless `targets` has the shape of `logits` (which holds a batch) and values in [0, 1]:
+/// labels in {-1, +1} passed by mistake would otherwise train towards nonsense silently.
+pub(crate) fn check_probability_targets<T: Float>(
+    op: &str,
+    logits: Var<'_, T>,
+    targets: Var<'_, T>,
+) {
     batch_len(op, logits);
-    let shape = logits.shape();
-    assert!(
-        targets.len() == shape.numel(),
-        "{op}: {} targets for logits of shape {shape}",
-        targets.len()
-    );
-    if let Some((i, &bad)) = targets
+    assert_same_shape(op, "logits", &logits.shape(), "targets", &targets.shape());
+    let values = targets.value();
+    if let Some((i, &bad)) = values
+        .data()
         .iter()
         .enumerate()
-        .find(|&(_, &t)| !(0.0..=1.0).contains(&t))
+        .find(|&(_, &t)| !(t >= T::ZERO && t <= T::ONE))
     {
         panic!("{op}: target {bad} at position {i} is not in [0, 1]");
     }
-    let y = constant_vector(logits, targets).reshape(shape);
-    reduction.apply(per_sample(op, logits.softplus() - y * logits))
 }
 
 /// Softmax regression (softmax cross-entropy with integer labels), catalogue C6:

@@ -5,8 +5,12 @@ use tape::{Float, Tensor, Var, where_};
 
 use crate::classification::softmax_cross_entropy;
 use crate::regression::smooth_l1_elementwise;
-use crate::support::{assert_labels, assert_len, assert_same_shape, matrix_dims, per_sample};
+use crate::support::{assert_labels, assert_len, matrix_dims, per_sample};
 use crate::{Error, Reduction};
+
+mod center;
+
+pub use center::{center_compactness, center_loss, update_centers};
 
 /// Checks a box tensor is `[N, 4]` and returns `N`.
 fn box_rows<T: Float>(op: &str, what: &str, boxes: &Tensor<T>) -> usize {
@@ -280,118 +284,4 @@ pub fn deepid2<'t, T: Float>(
     let identification = softmax_cross_entropy(identity_logits, labels, Reduction::Mean);
     let verify = verification(features, labels, pairs, margin, Reduction::Mean);
     identification + verify.scale(T::from_f64(lambda))
-}
-
-/// The center loss, catalogue M3: `L = L_softmax + (lambda/2) sum_i ||x_i - c_{y_i}||^2`.
-///
-/// Shapes: `features [n, d]` (the `x_i`), `logits [n, C]` (the classifier on them), `labels` the
-/// classes, `centers [C, d]` (one centre per class, looked up by label with `index_select`).
-/// Per sample: `-ln softmax(z_i)[y_i] + (lambda/2) ||x_i - c_{y_i}||^2`. `Sum` is the paper's
-/// formula, `Mean` divides both terms by `n`, `None` returns `[n]`.
-///
-/// Two ways to move the centres: pass them as a `tape.var` to update them by their gradient like
-/// any parameter, or as a `tape.constant` and apply the paper's own rule with
-/// [`update_centers`] after each step.
-///
-/// ```
-/// use losses::{Reduction, multitask::center_loss};
-/// use tape::{Tape, Tensor};
-/// let tape = Tape::<f64>::new();
-/// let x = tape.var(Tensor::from_vec(vec![1.0, 1.0, 0.0, 2.0], [2, 2]));
-/// let logits = tape.var(Tensor::zeros([2, 2])); // L_softmax = ln 2 per sample
-/// let centers = tape.constant(Tensor::from_vec(vec![1.0, 0.0, 0.0, 0.0], [2, 2]));
-/// let loss = center_loss(x, logits, &[0, 1], centers, 0.5, Reduction::Sum);
-/// // 2 ln 2 + 0.25 * (||(0, 1)||^2 + ||(0, 2)||^2)
-/// assert!((loss.item() - (2.0 * 2f64.ln() + 1.25)).abs() < 1e-12);
-/// ```
-pub fn center_loss<'t, T: Float>(
-    features: Var<'t, T>,
-    logits: Var<'t, T>,
-    labels: &[usize],
-    centers: Var<'t, T>,
-    lambda: f64,
-    reduction: Reduction,
-) -> Var<'t, T> {
-    let op = "center_loss";
-    let (n, d) = matrix_dims(op, "features", features);
-    let (classes, cd) = matrix_dims(op, "centers", centers);
-    assert!(
-        cd == d,
-        "{op}: centers {} do not match features {}",
-        centers.shape(),
-        features.shape()
-    );
-    assert_len(op, "labels", labels.len(), n);
-    assert_labels(op, labels, classes);
-    let own_centers = centers.index_select(0, labels);
-    assert_same_shape(
-        op,
-        "features",
-        &features.shape(),
-        "centers by label",
-        &own_centers.shape(),
-    );
-    let compactness = (features - own_centers).square().sum_axis(1, false);
-    let classification = softmax_cross_entropy(logits, labels, Reduction::None);
-    reduction.apply(classification + compactness.scale(T::from_f64(lambda / 2.0)))
-}
-
-/// The center-loss paper's own centre update, catalogue M3:
-/// `delta_c_j = sum_i [y_i = j] (c_j - x_i) / (1 + sum_i [y_i = j])`, then
-/// `c_j <- c_j - alpha delta_c_j`, for every class `j`.
-///
-/// Shapes: `centers [C, d]` (updated in place), `features [n, d]` (the mini-batch's `x_i`),
-/// `labels` their classes; `alpha` the centre learning rate (the paper uses 0.5). The `1 +` keeps
-/// classes absent from the batch still; it is not a gradient step, so it lives outside the tape.
-///
-/// ```
-/// use losses::multitask::update_centers;
-/// use tape::Tensor;
-/// let mut centers = Tensor::from_vec(vec![0.0, 0.0, 5.0, 5.0], [2, 2]);
-/// let x = Tensor::from_vec(vec![2.0, 0.0, 4.0, 0.0], [2, 2]);
-/// update_centers(&mut centers, &x, &[0, 0], 0.5);
-/// // delta_c_0 = ((0 - 2) + (0 - 4), 0) / 3 = (-2, 0); class 1 is not in the batch
-/// assert_eq!(centers.data(), &[1.0, 0.0, 5.0, 5.0]);
-/// ```
-pub fn update_centers<T: Float>(
-    centers: &mut Tensor<T>,
-    features: &Tensor<T>,
-    labels: &[usize],
-    alpha: f64,
-) {
-    let op = "update_centers";
-    let (cdims, fdims) = (centers.dims(), features.dims());
-    assert!(
-        cdims.len() == 2 && fdims.len() == 2 && cdims[1] == fdims[1],
-        "{op}: centers {} and features {} must be [C, d] and [n, d]",
-        centers.shape(),
-        features.shape()
-    );
-    let (classes, d) = (cdims[0], cdims[1]);
-    assert_len(op, "labels", labels.len(), fdims[0]);
-    assert_labels(op, labels, classes);
-
-    let mut delta = vec![T::ZERO; classes * d];
-    let mut counts = vec![0usize; classes];
-    {
-        let c = centers.data();
-        for (x, &j) in features.data().chunks_exact(d).zip(labels) {
-            counts[j] += 1;
-            for k in 0..d {
-                delta[j * d + k] += c[j * d + k] - x[k];
-            }
-        }
-    }
-    let alpha = T::from_f64(alpha);
-    for (j, (row, step)) in centers
-        .data_mut()
-        .chunks_exact_mut(d)
-        .zip(delta.chunks_exact(d))
-        .enumerate()
-    {
-        let denominator = T::from_usize(1 + counts[j]);
-        for (c, &s) in row.iter_mut().zip(step) {
-            *c -= alpha * s / denominator;
-        }
-    }
 }

@@ -2,13 +2,18 @@
 //!
 //! Predictions and targets are `Var`s of the same shape `[n, ...]`; the per-sample loss sums
 //! over every axis but the first, and the [`Reduction`] then averages (`Mean`, dividing by `n`),
-//! sums, or returns the `[n]` per-sample values.
+//! sums, or returns the `[n]` per-sample values. For `[n, d]` outputs `Mean` therefore divides by
+//! `n`, not by `n d` as PyTorch's `MSELoss`, `L1Loss` and `SmoothL1Loss` do: their elementwise
+//! conventions are [`pytorch::mse_loss`](crate::pytorch::mse_loss),
+//! [`pytorch::l1_loss`](crate::pytorch::l1_loss) and
+//! [`pytorch::smooth_l1_loss`](crate::pytorch::smooth_l1_loss).
 
 use tape::{Cmp, Float, Var, where_};
 
 use crate::Reduction;
+use crate::linear::scores_in;
 use crate::regularizers::{l1_penalty, l2_penalty};
-use crate::support::{assert_same_shape, linear_scores, per_sample, vector_of};
+use crate::support::{assert_same_shape, per_sample, vector_of};
 
 fn residual<'t, T: Float>(op: &str, prediction: Var<'t, T>, target: Var<'t, T>) -> Var<'t, T> {
     assert_same_shape(
@@ -51,9 +56,10 @@ pub fn euclidean<'t, T: Float>(
 /// `Mean`.
 ///
 /// Shapes: `prediction` and `target` both `[n, ...]`. Per sample: `||f_i - y_i||^2` (summed
-/// over the trailing axes, so for `[n, d]` outputs `Mean` divides by `n`, not `n d`). `Sum`
-/// gives the total squared error, `None` the `[n]` per-sample values. Gradient under `Mean`:
-/// `2 (f - y) / n`.
+/// over the trailing axes, so for `[n, d]` outputs `Mean` divides by `n`, not `n d` as
+/// PyTorch's `MSELoss` does; [`pytorch::mse_loss`](crate::pytorch::mse_loss) is that
+/// elementwise mean). `Sum` gives the total squared error, `None` the `[n]` per-sample values.
+/// Gradient under `Mean`: `2 (f - y) / n`.
 ///
 /// ```
 /// use losses::{Reduction, regression::mse};
@@ -162,7 +168,7 @@ pub fn linear_regression<'t, T: Float>(
     y: Var<'t, T>,
     reduction: Reduction,
 ) -> Var<'t, T> {
-    let prediction = linear_scores("linear_regression", x, w, b);
+    let prediction = scores_in("linear_regression", x, w, b);
     euclidean(
         prediction,
         vector_of("linear_regression", "y", y),

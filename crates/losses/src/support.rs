@@ -88,26 +88,3 @@ pub(crate) fn constant_vector<'t, T: Float>(like: Var<'t, T>, values: &[f64]) ->
     let data = values.iter().map(|&v| T::from_f64(v)).collect();
     like.tape().constant(Tensor::from_vec(data, [values.len()]))
 }
-
-/// `x w + b` for a one-output linear model: `x [n, d]`, `w [d]` or `[d, 1]`, `b` one element;
-/// returns `[n]`.
-pub(crate) fn linear_scores<'t, T: Float>(
-    op: &str,
-    x: Var<'t, T>,
-    w: Var<'t, T>,
-    b: Var<'t, T>,
-) -> Var<'t, T> {
-    let (n, d) = matrix_dims(op, "x", x);
-    let ws = w.shape();
-    assert!(
-        ws.numel() == d && (ws.rank() == 1 || ws.dims() == [d, 1]),
-        "{op}: weights {ws} do not fit inputs {}: expected [{d}] or [{d}, 1]",
-        x.shape()
-    );
-    let bs = b.shape();
-    assert!(
-        bs.numel() == 1,
-        "{op}: the bias must have one element, found {bs}"
-    );
-    x.matmul(w.reshape([d, 1])).reshape([n]) + b.reshape(Shape::scalar())
-}

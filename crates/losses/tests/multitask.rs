@@ -295,6 +295,91 @@ fn center_loss_value_and_gradients() {
 }
 
 #[test]
+fn center_compactness_gradcheck() {
+    let mut r = rng(208);
+    for (n, d, classes, reduction) in [(7, 3, 3, Reduction::Mean), (5, 4, 2, Reduction::Sum)] {
+        let x = uniform(&mut r, &[n, d], -1.0, 1.0);
+        let centers = uniform(&mut r, &[classes, d], -1.0, 1.0);
+        let labels = class_labels(&mut r, n, classes);
+        gradcheck(
+            |v| center_compactness(v[0], &labels, v[1], reduction),
+            &[x, centers],
+        )
+        .assert_within(GRAD_TOL);
+    }
+}
+
+#[test]
+fn center_compactness_value_and_gradients() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0, 2.0, 2.0], [3, 2]));
+    let centers = tape.var(Tensor::from_vec(vec![1.0, 1.0, 0.0, 0.0], [2, 2]));
+    let labels = [0, 1, 0];
+    // (1/2) ||x - c_y||^2: 0.5, 0.5, 1.
+    let per_sample = center_compactness(x, &labels, centers, Reduction::None);
+    assert_close(per_sample.value().data(), &[0.5, 0.5, 1.0], 0.0);
+    assert_near(
+        center_compactness(x, &labels, centers, Reduction::Mean).item(),
+        2.0 / 3.0,
+        1e-15,
+    );
+    let total = center_compactness(x, &labels, centers, Reduction::Sum);
+    assert_eq!(total.item(), 2.0);
+    total.backward();
+    // x_i - c_{y_i}, and for each centre the sum of c_j - x_i over its samples.
+    assert_close(
+        x.grad().unwrap().data(),
+        &[0.0, -1.0, 0.0, 1.0, 1.0, 1.0],
+        0.0,
+    );
+    assert_close(centers.grad().unwrap().data(), &[-1.0, 0.0, 0.0, -1.0], 0.0);
+}
+
+/// `center_loss` is the cross-entropy plus lambda times the compactness term, both under the
+/// same reduction; the two parts also combine under different reductions.
+#[test]
+fn center_loss_is_cross_entropy_plus_lambda_compactness_under_each_reduction() {
+    use losses::classification::softmax_cross_entropy;
+    let mut r = rng(209);
+    let (n, d, classes, lambda) = (8, 3, 4, 0.7);
+    let tape = Tape::<f64>::new();
+    let x = tape.var(uniform(&mut r, &[n, d], -1.0, 1.0));
+    let logits = tape.var(uniform(&mut r, &[n, classes], -2.0, 2.0));
+    let centers = tape.var(uniform(&mut r, &[classes, d], -1.0, 1.0));
+    let labels = class_labels(&mut r, n, classes);
+    for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+        let whole = center_loss(x, logits, &labels, centers, lambda, reduction);
+        let parts = softmax_cross_entropy(logits, &labels, reduction)
+            + center_compactness(x, &labels, centers, reduction).scale(lambda);
+        assert_close(whole.value().data(), parts.value().data(), 1e-14);
+    }
+    // Mean cross-entropy with the summed centre term: n - 1 of n compactness terms more than
+    // center_loss's Mean.
+    let compact_sum = center_compactness(x, &labels, centers, Reduction::Sum).item();
+    let mixed = softmax_cross_entropy(logits, &labels, Reduction::Mean)
+        + center_compactness(x, &labels, centers, Reduction::Sum).scale(lambda);
+    let mean = center_loss(x, logits, &labels, centers, lambda, Reduction::Mean).item();
+    assert_near(
+        mixed.item() - mean,
+        lambda * compact_sum * (n as f64 - 1.0) / n as f64,
+        1e-14,
+    );
+}
+
+#[test]
+#[should_panic(expected = "center_compactness: centers [2, 3] do not match features [4, 2]")]
+fn center_compactness_names_itself_and_both_shapes() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::zeros([4, 2]));
+    center_compactness(
+        x,
+        &[0, 1, 0, 1],
+        tape.var(Tensor::zeros([2, 3])),
+        Reduction::Sum,
+    );
+}
+
+#[test]
 fn update_centers_follows_the_paper_rule() {
     let mut centers = Tensor::from_vec(vec![0.0, 0.0, 10.0, 10.0, 5.0, 5.0], [3, 2]);
     let x = Tensor::from_vec(vec![2.0, 0.0, 4.0, 2.0, 9.0, 9.0], [3, 2]);

@@ -1,4 +1,4 @@
-//! Unsupervised objectives (U1-U4): k-means, PCA, autoencoder, Isomap.
+//! Unsupervised objectives (U2-U4): PCA, autoencoder, Isomap (k-means, U1, is in kmeans.rs).
 
 mod common;
 
@@ -6,48 +6,6 @@ use common::{GRAD_TOL, assert_close, assert_near, rng, uniform};
 use losses::unsupervised::*;
 use losses::{Error, Reduction};
 use tape::{Float, Tape, Tensor, gradcheck};
-
-// ---------------------------------------------------------------- U1 k-means
-
-#[test]
-fn kmeans_assign_picks_the_nearest_centre() {
-    let points = Tensor::from_vec(vec![0.0, 0.0, 1.0, 0.9, 5.0, 5.0, 2.5, 2.5], [4, 2]);
-    let centers = Tensor::from_vec(vec![0.0, 0.0, 1.0, 1.0, 4.0, 4.0], [3, 2]);
-    // (2.5, 2.5) is 4.5 from (1, 1) and 4.5 from (4, 4): the lower index wins the tie.
-    assert_eq!(kmeans_assign(&points, &centers), vec![0, 1, 2, 1]);
-}
-
-#[test]
-fn kmeans_objective_gradcheck() {
-    let mut r = rng(401);
-    for (n, d, k, reduction) in [(10, 2, 3, Reduction::Sum), (15, 3, 4, Reduction::Mean)] {
-        let points = uniform(&mut r, &[n, d], -2.0, 2.0);
-        let centers = uniform(&mut r, &[k, d], -2.0, 2.0);
-        gradcheck(
-            |v| kmeans_objective(v[0], v[1], reduction),
-            &[points, centers],
-        )
-        .assert_within(GRAD_TOL);
-    }
-}
-
-#[test]
-fn kmeans_objective_value_and_lloyd_direction() {
-    let tape = Tape::<f64>::new();
-    let x = tape.constant(Tensor::from_vec(vec![0.0, 1.0, 2.0, 9.0, 13.0], [5, 1]));
-    let mu = tape.var(Tensor::from_vec(vec![0.0, 10.0], [2, 1]));
-    // Clusters {0, 1, 2} around 0: 0 + 1 + 4; {9, 13} around 10: 1 + 9.
-    let loss = kmeans_objective(x, mu, Reduction::Sum);
-    assert_eq!(loss.item(), 15.0);
-    assert_close(
-        kmeans_objective(x, mu, Reduction::None).value().data(),
-        &[0.0, 1.0, 4.0, 1.0, 9.0],
-        0.0,
-    );
-    loss.backward();
-    // 2 n_k (mu_k - mean of S_k): a step of 1 / (2 n_k) lands on the cluster mean (Lloyd).
-    assert_close(mu.grad().unwrap().data(), &[-6.0, -4.0], 0.0);
-}
 
 // ---------------------------------------------------------------- U2 PCA
 
@@ -231,7 +189,13 @@ fn isomap_stress_gradcheck() {
     for (n, m, reduction) in [(6, 2, Reduction::Sum), (9, 3, Reduction::Mean)] {
         let y = uniform(&mut r, &[n, m], -1.0, 1.0);
         let geodesic = random_geodesic(&mut r, n);
-        gradcheck(|v| isomap_stress(v[0], &geodesic, reduction), &[y]).assert_within(GRAD_TOL);
+        gradcheck(
+            |v| isomap_stress(v[0], v[0].tape().constant(geodesic.clone()), reduction),
+            std::slice::from_ref(&y),
+        )
+        .assert_within(GRAD_TOL);
+        // The distances as a variable: each pair i < j receives 2 (d_G - ||y_i - y_j||).
+        gradcheck(|v| isomap_stress(v[0], v[1], reduction), &[y, geodesic]).assert_within(GRAD_TOL);
     }
 }
 
@@ -239,13 +203,16 @@ fn isomap_stress_gradcheck() {
 fn isomap_stress_value() {
     let tape = Tape::<f64>::new();
     let y = tape.var(Tensor::from_vec(vec![0.0, 0.0, 3.0, 4.0, 0.0, 1.0], [3, 2]));
-    let geodesic = Tensor::from_vec(vec![0.0, 5.0, 2.0, 5.0, 0.0, 4.0, 2.0, 4.0, 0.0], [3, 3]);
+    let geodesic = tape.constant(Tensor::from_vec(
+        vec![0.0, 5.0, 2.0, 5.0, 0.0, 4.0, 2.0, 4.0, 0.0],
+        [3, 3],
+    ));
     // Pairs (0, 1): 5 vs 5; (0, 2): 2 vs 1; (1, 2): 4 vs sqrt 18.
     let expected = [0.0, 1.0, (4.0 - 18f64.sqrt()).powi(2)];
-    let per_pair = isomap_stress(y, &geodesic, Reduction::None);
+    let per_pair = isomap_stress(y, geodesic, Reduction::None);
     assert_close(per_pair.value().data(), &expected, 1e-14);
     assert_near(
-        isomap_stress(y, &geodesic, Reduction::Sum).item(),
+        isomap_stress(y, geodesic, Reduction::Sum).item(),
         expected.iter().sum(),
         1e-14,
     );
@@ -260,13 +227,13 @@ fn isomap_stress_with_coinciding_embeddings<T: Float>() {
         [1.0, 1.0, 1.0, 1.0, 0.0, 2.0].map(T::from_f64).to_vec(),
         [3, 2],
     ));
-    let geodesic = Tensor::from_vec(
+    let geodesic = tape.constant(Tensor::from_vec(
         [0.0, 10.0, 2.0, 10.0, 0.0, 1.5, 2.0, 1.5, 0.0]
             .map(T::from_f64)
             .to_vec(),
         [3, 3],
-    );
-    let stress = isomap_stress(y, &geodesic, Reduction::Sum);
+    ));
+    let stress = isomap_stress(y, geodesic, Reduction::Sum);
     stress.backward();
     // (10 - 0)^2 + (2 - sqrt 2)^2 + (1.5 - sqrt 2)^2
     let s = 2f64.sqrt();
@@ -291,8 +258,11 @@ fn isomap_stress_gradient_is_finite_when_embeddings_coincide_f64() {
 fn isomap_stress_refuses_infinite_geodesics() {
     let tape = Tape::<f64>::new();
     let y = tape.var(Tensor::zeros([2, 1]));
-    let geodesic = Tensor::from_vec(vec![0.0, f64::INFINITY, f64::INFINITY, 0.0], [2, 2]);
-    isomap_stress(y, &geodesic, Reduction::Sum);
+    let geodesic = tape.constant(Tensor::from_vec(
+        vec![0.0, f64::INFINITY, f64::INFINITY, 0.0],
+        [2, 2],
+    ));
+    isomap_stress(y, geodesic, Reduction::Sum);
 }
 
 #[test]
@@ -303,7 +273,7 @@ fn isomap_pipeline_on_a_line() {
     let tape = Tape::<f64>::new();
     let y = tape.var(Tensor::from_vec(vec![0.0, 1.0, 3.0, 6.0], [4, 1]));
     assert_near(
-        isomap_stress(y, &geodesic, Reduction::Sum).item(),
+        isomap_stress(y, tape.constant(geodesic), Reduction::Sum).item(),
         0.0,
         1e-12,
     );
