@@ -12,6 +12,11 @@ use tape::{Float, Tensor};
 
 use crate::params::{ParamId, ParamStore};
 
+mod state;
+
+pub use state::OptimizerState;
+use state::{named_state, unpack_state};
+
 /// A learning-rate schedule: the factor the base learning rate is multiplied by at each step.
 ///
 /// Steps count optimiser updates from 0 (the first update).
@@ -82,6 +87,23 @@ pub trait Optimizer<T: Float = f32> {
 
     /// The number of steps taken so far.
     fn steps(&self) -> usize;
+
+    /// The state a resumed run needs (step count, moments or velocities), or `None` for an
+    /// optimiser that cannot be checkpointed (the default).
+    fn state(&self) -> Option<OptimizerState<T>> {
+        None
+    }
+
+    /// Restores a state taken by [`Optimizer::state`], checked against `store`: the kind of
+    /// optimiser must match and every tensor must belong to a parameter of the same shape.
+    fn load_state(
+        &mut self,
+        state: OptimizerState<T>,
+        store: &ParamStore<T>,
+    ) -> Result<(), String> {
+        let _ = (state, store);
+        Err("this optimiser cannot be restored from a checkpoint".into())
+    }
 }
 
 /// State tensors, one per parameter, allocated (zeroed) the first time the parameter has a
@@ -189,6 +211,27 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 
     fn steps(&self) -> usize {
         self.steps
+    }
+
+    fn state(&self) -> Option<OptimizerState<T>> {
+        Some(OptimizerState {
+            kind: "sgd".into(),
+            steps: self.steps,
+            tensors: named_state("velocity", &self.velocity),
+        })
+    }
+
+    fn load_state(
+        &mut self,
+        state: OptimizerState<T>,
+        store: &ParamStore<T>,
+    ) -> Result<(), String> {
+        let steps = state.steps;
+        let [velocity] = <[_; 1]>::try_from(unpack_state("sgd", state, store, &["velocity"])?)
+            .expect("one role");
+        self.velocity = velocity;
+        self.steps = steps;
+        Ok(())
     }
 }
 
@@ -399,5 +442,34 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 
     fn steps(&self) -> usize {
         self.steps
+    }
+
+    fn state(&self) -> Option<OptimizerState<T>> {
+        let mut tensors = named_state("m", &self.m);
+        tensors.extend(named_state("v", &self.v));
+        Some(OptimizerState {
+            kind: self.kind().into(),
+            steps: self.steps,
+            tensors,
+        })
+    }
+
+    fn load_state(
+        &mut self,
+        state: OptimizerState<T>,
+        store: &ParamStore<T>,
+    ) -> Result<(), String> {
+        let steps = state.steps;
+        let [m, v] = <[_; 2]>::try_from(unpack_state(self.kind(), state, store, &["m", "v"])?)
+            .expect("two roles");
+        (self.m, self.v, self.steps) = (m, v, steps);
+        Ok(())
+    }
+}
+
+impl<T: Float> Adam<T> {
+    /// `adam`, or `adamw` with decoupled weight decay.
+    fn kind(&self) -> &'static str {
+        if self.decoupled { "adamw" } else { "adam" }
     }
 }
