@@ -196,7 +196,8 @@ impl<T: Float> Tensor<T> {
     /// for each row (`self` is `g [n]`, `logp` the forward's output). One pass over the
     /// logits: the forward's logsumexp is recovered from its output, `lse_i = x[i, y_i] -
     /// logp_i`, so `softmax(x_i) = e^(x_i - lse_i)` needs neither the maximum nor the sum
-    /// again. Its rounding (half an ulp of `logp_i`) is that of the usual `e^(log_softmax)`.
+    /// again. Its rounding (half an ulp of `logp_i`) is that of the usual `e^(log_softmax)`;
+    /// rows whose values are so large that this ulp matters compute their logsumexp anew.
     pub(crate) fn log_softmax_gather_grad_eager(
         &self,
         x: &Tensor<T>,
@@ -263,7 +264,17 @@ crate::kernel! {
             fill_rows(v, n, k, n * k >= PARALLEL_ELEMENTS, |rows, out| {
                 for (i, out) in rows.zip(out.chunks_exact_mut(k)) {
                     let row = &x[i * k..(i + 1) * k];
-                    let lse = row[labels[i]] - logp[i];
+                    let (x_label, logp_i) = (row[labels[i]], logp[i]);
+                    // The recovered lse carries an ulp of the larger of `x_label` and
+                    // `logp_i`: nothing for usual logits, but with logits near 1e9 (f32) that
+                    // ulp is hundreds, e^(x - lse) overflowed to inf (found by anomaly
+                    // detection) or vanished. Such rows compute their logsumexp again.
+                    let error = (x_label.abs() + logp_i.abs()) * T::EPSILON;
+                    let lse = if error < T::from_f64(1e-3) {
+                        x_label - logp_i
+                    } else {
+                        row_logsumexp::<I, T>(row)
+                    };
                     let minus_g = -g[i];
                     for (o, &x) in out.iter_mut().zip(row) {
                         o.write(minus_g * (x - lse).exp_on::<I>());
