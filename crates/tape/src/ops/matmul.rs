@@ -293,6 +293,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.record_linear(w, b, true)
     }
 
+    #[track_caller]
     fn record_linear(self, w: Var<'t, T>, b: Var<'t, T>, relu: bool) -> Var<'t, T> {
         self.assert_same_tape(&[w, b], if relu { "linear_relu" } else { "linear" });
         // The values are borrowed from the tape only for the product, not across `push`.

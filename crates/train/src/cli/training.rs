@@ -164,7 +164,7 @@ impl TrainingFlags {
             "validation accuracy {accuracy:.3} is below the {REQUIRED_ACCURACY} required (a \
              guess scores 0.1){trend}: the training failed; try a lower --lr (now {}) or \
              --clip 1",
-            self.lr
+            readable(self.lr)
         ))
     }
 }

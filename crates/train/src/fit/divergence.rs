@@ -143,3 +143,10 @@ impl<T: Float> ParamStore<T> {
         })
     }
 }
+
+/// Lets a program whose errors are strings use `?` on a [`Divergence`].
+impl From<Divergence> for String {
+    fn from(d: Divergence) -> String {
+        d.to_string()
+    }
+}
