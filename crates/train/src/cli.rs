@@ -396,7 +396,10 @@ impl Requirement {
         if self.met() {
             return Ok(());
         }
-        let value = if self.value.abs() < 1e-2 || self.value.abs() >= 1e4 || !self.at_least {
+        let whole = self.value.fract() == 0.0 && self.value.abs() < 1e9;
+        let value = if whole {
+            format!("{}", self.value)
+        } else if self.value.abs() < 1e-2 || self.value.abs() >= 1e4 || !self.at_least {
             format!("{:.1e}", self.value)
         } else {
             format!("{:.4}", self.value)
