@@ -6,73 +6,15 @@
 //! steady-state step allocates nothing. A step consumes the gradients it applied, which is the
 //! `zero_grad` of other frameworks: the next step starts from empty gradient slots.
 
-use std::f64::consts::PI;
-
 use tape::{Float, Tensor};
 
 use crate::params::{ParamId, ParamStore};
 
+mod schedule;
 mod state;
 
+pub use schedule::LrSchedule;
 pub use state::OptimizerState;
-use state::{named_state, unpack_state};
-
-/// A learning-rate schedule: the factor the base learning rate is multiplied by at each step.
-///
-/// Steps count optimiser updates from 0 (the first update).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LrSchedule {
-    /// The base rate throughout.
-    Constant,
-    /// Multiply by `gamma` every `every` steps: factor `gamma^floor(step / every)`.
-    Step {
-        /// Steps between decays.
-        every: usize,
-        /// Decay factor.
-        gamma: f64,
-    },
-    /// Linear warm-up from `1/warmup` to 1 over the first `warmup` steps, then a half cosine
-    /// from 1 down to `min_factor` at step `total`, constant after.
-    Cosine {
-        /// Warm-up steps (0 for none).
-        warmup: usize,
-        /// The step at which the cosine reaches its minimum.
-        total: usize,
-        /// The final factor (0 decays to zero).
-        min_factor: f64,
-    },
-}
-
-impl LrSchedule {
-    /// The factor at optimiser step `step` (0-based).
-    ///
-    /// ```
-    /// use train::LrSchedule;
-    /// let s = LrSchedule::Cosine { warmup: 10, total: 110, min_factor: 0.0 };
-    /// assert_eq!(s.factor(0), 0.1); // warming up
-    /// assert_eq!(s.factor(9), 1.0);
-    /// assert!((s.factor(60) - 0.5).abs() < 1e-12); // halfway down the cosine
-    /// assert_eq!(s.factor(500), 0.0);
-    /// ```
-    pub fn factor(&self, step: usize) -> f64 {
-        match *self {
-            LrSchedule::Constant => 1.0,
-            LrSchedule::Step { every, gamma } => gamma.powi((step / every.max(1)) as i32),
-            LrSchedule::Cosine {
-                warmup,
-                total,
-                min_factor,
-            } => {
-                if step < warmup {
-                    return (step + 1) as f64 / warmup as f64;
-                }
-                let span = total.saturating_sub(warmup).max(1) as f64;
-                let progress = ((step - warmup) as f64 / span).min(1.0);
-                min_factor + (1.0 - min_factor) * 0.5 * (1.0 + (PI * progress).cos())
-            }
-        }
-    }
-}
 
 /// The common interface of the optimisers.
 pub trait Optimizer<T: Float = f32> {
@@ -214,11 +156,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
 
     fn state(&self) -> Option<OptimizerState<T>> {
-        Some(OptimizerState {
-            kind: "sgd".into(),
-            steps: self.steps,
-            tensors: named_state("velocity", &self.velocity),
-        })
+        Some(self.checkpoint_state())
     }
 
     fn load_state(
@@ -226,12 +164,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         state: OptimizerState<T>,
         store: &ParamStore<T>,
     ) -> Result<(), String> {
-        let steps = state.steps;
-        let [velocity] = <[_; 1]>::try_from(unpack_state("sgd", state, store, &["velocity"])?)
-            .expect("one role");
-        self.velocity = velocity;
-        self.steps = steps;
-        Ok(())
+        self.restore_state(state, store)
     }
 }
 
@@ -445,13 +378,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     }
 
     fn state(&self) -> Option<OptimizerState<T>> {
-        let mut tensors = named_state("m", &self.m);
-        tensors.extend(named_state("v", &self.v));
-        Some(OptimizerState {
-            kind: self.kind().into(),
-            steps: self.steps,
-            tensors,
-        })
+        Some(self.checkpoint_state())
     }
 
     fn load_state(
@@ -459,17 +386,6 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         state: OptimizerState<T>,
         store: &ParamStore<T>,
     ) -> Result<(), String> {
-        let steps = state.steps;
-        let [m, v] = <[_; 2]>::try_from(unpack_state(self.kind(), state, store, &["m", "v"])?)
-            .expect("two roles");
-        (self.m, self.v, self.steps) = (m, v, steps);
-        Ok(())
-    }
-}
-
-impl<T: Float> Adam<T> {
-    /// `adam`, or `adamw` with decoupled weight decay.
-    fn kind(&self) -> &'static str {
-        if self.decoupled { "adamw" } else { "adam" }
+        self.restore_state(state, store)
     }
 }

@@ -3,6 +3,7 @@
 
 use tape::{Float, Tensor};
 
+use super::{Adam, Sgd};
 use crate::params::{ParamId, ParamStore};
 
 /// An optimiser's state between steps, as a checkpoint stores it: which optimiser, how many
@@ -19,7 +20,7 @@ pub struct OptimizerState<T: Float = f32> {
 }
 
 /// The state tensors of one role, one per parameter that has one.
-pub(super) fn named_state<T: Float>(
+fn named_state<T: Float>(
     role: &str,
     state: &[Option<Tensor<T>>],
 ) -> Vec<(String, ParamId, Tensor<T>)> {
@@ -32,7 +33,7 @@ pub(super) fn named_state<T: Float>(
 
 /// Checks `state` against the optimiser `kind` and `store`, and returns its tensors of each
 /// of `roles`, indexed by parameter.
-pub(super) fn unpack_state<T: Float>(
+fn unpack_state<T: Float>(
     kind: &str,
     state: OptimizerState<T>,
     store: &ParamStore<T>,
@@ -59,4 +60,60 @@ pub(super) fn unpack_state<T: Float>(
         out[r][id.index()] = Some(tensor);
     }
     Ok(out)
+}
+
+impl<T: Float> Sgd<T> {
+    /// The step count and the velocities.
+    pub(super) fn checkpoint_state(&self) -> OptimizerState<T> {
+        OptimizerState {
+            kind: "sgd".into(),
+            steps: self.steps,
+            tensors: named_state("velocity", &self.velocity),
+        }
+    }
+
+    /// Restores a state taken by [`Sgd::checkpoint_state`], checked against `store`.
+    pub(super) fn restore_state(
+        &mut self,
+        state: OptimizerState<T>,
+        store: &ParamStore<T>,
+    ) -> Result<(), String> {
+        let steps = state.steps;
+        let [velocity] = <[_; 1]>::try_from(unpack_state("sgd", state, store, &["velocity"])?)
+            .expect("one role");
+        self.velocity = velocity;
+        self.steps = steps;
+        Ok(())
+    }
+}
+
+impl<T: Float> Adam<T> {
+    /// `adam`, or `adamw` with decoupled weight decay.
+    fn kind(&self) -> &'static str {
+        if self.decoupled { "adamw" } else { "adam" }
+    }
+
+    /// The step count and both moment estimates.
+    pub(super) fn checkpoint_state(&self) -> OptimizerState<T> {
+        let mut tensors = named_state("m", &self.m);
+        tensors.extend(named_state("v", &self.v));
+        OptimizerState {
+            kind: self.kind().into(),
+            steps: self.steps,
+            tensors,
+        }
+    }
+
+    /// Restores a state taken by [`Adam::checkpoint_state`], checked against `store`.
+    pub(super) fn restore_state(
+        &mut self,
+        state: OptimizerState<T>,
+        store: &ParamStore<T>,
+    ) -> Result<(), String> {
+        let steps = state.steps;
+        let [m, v] = <[_; 2]>::try_from(unpack_state(self.kind(), state, store, &["m", "v"])?)
+            .expect("two roles");
+        (self.m, self.v, self.steps) = (m, v, steps);
+        Ok(())
+    }
 }
