@@ -214,6 +214,29 @@ fn backward_families<T: Float>() {
         (a.kind, a.op.as_str()),
         (AnomalyKind::Gradient, "log_softmax")
     );
+    // Index: gather with a repeated index sums two finite gradients into one that overflows
+    // (zero inputs keep every value finite).
+    let a = anomaly_of::<T>(|tape| {
+        let x = tape.var(t(&[0.0, 0.0], &[2]));
+        (x.gather(0, &[0, 0]) * big::<T>()).sum()
+    });
+    assert_eq!(
+        (a.kind, a.op.as_str(), a.grad_of),
+        (AnomalyKind::Gradient, "gather", Some(0))
+    );
+    assert_eq!((a.found.pos_inf, a.found.first_non_finite), (1, Some(0)));
+    assert!(!a.inherited());
+    // Reduce: a reduction used twice receives two finite gradients whose sum overflows; it
+    // is reported as the gradient flowing into it, every rule's output having been finite.
+    let a = anomaly_of::<T>(|tape| {
+        let y = tape.var(t(&[0.0; 4], &[2, 2])).sum_axis(0, false);
+        (y * big::<T>()).sum() + (y * big::<T>()).sum()
+    });
+    assert_eq!(
+        (a.kind, a.op.as_str(), a.node),
+        (AnomalyKind::IncomingGradient, "sum_axis(0)", 1)
+    );
+    assert_eq!(a.found.pos_inf, 2);
     // Shape: a NaN in the seed arrives at a reshape, and is reported as the incoming gradient.
     let tape = detecting::<T>();
     let x = tape.var(t(&[1.0, 2.0], &[2]));
