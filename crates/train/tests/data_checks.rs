@@ -11,6 +11,8 @@ use train::idx::{IMAGES_MAGIC, MAX_GZIP_RATIO, decode_idx, encode_idx, read_idx}
 use train::mnist::load_mnist;
 
 mod common;
+#[path = "common/peak.rs"]
+mod peak;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
@@ -109,6 +111,34 @@ fn a_gzip_bomb_is_rejected_after_the_announced_size() {
         "the gzip data decompresses to more than the 56 bytes its header announces (stopped \
          reading there): a corrupt file, or not an IDX file"
     );
+}
+
+#[test]
+fn a_gzip_bomb_costs_no_more_memory_than_its_header_announces() {
+    // The issue's case: a gzip of about 500 KB inflating to 500 MB used to grow a buffer to
+    // 580 MB before the header check. Here the header announces 10,000 images of 28 x 28
+    // (7.8 MB), and 500 MB of zeros follow it.
+    let header = images(10_000, 28, 28);
+    let announced = header.len();
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(&header).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..500 {
+        enc.write_all(&zeros).unwrap();
+    }
+    let gz = enc.finish().unwrap();
+    assert!(gz.len() < 600_000, "{} bytes", gz.len());
+    let mut result = Ok(());
+    let peak = peak::peak_during(|| result = decode_idx(gz.clone(), IMAGES_MAGIC).map(drop));
+    assert!(
+        result
+            .unwrap_err()
+            .starts_with("the gzip data decompresses to more than the "),
+        "rejected"
+    );
+    // The announced bytes, a copy of the input, and the decoder's own state.
+    let bound = announced + gz.len() + (1 << 20);
+    assert!(peak <= bound, "{peak} bytes at the peak, bound {bound}");
 }
 
 #[test]
