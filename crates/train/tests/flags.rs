@@ -74,6 +74,14 @@ fn output_files_are_checked_and_their_folders_created() {
         )),
         "{err}"
     );
+    // A folder that exists but takes no files (even for root: /proc on Linux).
+    if cfg!(target_os = "linux") {
+        let err = parse(&["--plot", "/proc/curves.svg"]).unwrap_err();
+        assert!(
+            err.starts_with("--plot /proc/curves.svg: cannot write in the folder /proc: "),
+            "{err}"
+        );
+    }
     let err = parse(&["--metrics", ""]).unwrap_err();
     assert_eq!(err, "--metrics needs a file name, got an empty one");
     // A missing folder is created before training.
