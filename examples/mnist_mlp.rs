@@ -38,13 +38,23 @@ pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     if hidden == 0 {
         return Err("--hidden must be at least 1".into());
     }
-    // Parameters, gradients and Adam's two moments of the first layer, and its activations
-    // and their gradients for a batch, all f32: what --hidden costs (MNIST's 784 inputs).
-    let first_layer = (784 + flags.batch_size as u128 * 2) * hidden as u128;
-    check::memory(&format!("--hidden {hidden}"), 4 * 4 * first_layer)?;
     let mut rng = StdRng::seed_from_u64(flags.seed);
     let data = mnist::load_digits(flags.data.as_deref(), &mut rng).map_err(|e| e.to_string())?;
     println!("data: {}", data.source);
+    // Parameters, gradients and Adam's two moments of the first layer, and its activations
+    // and their gradients for a batch (at most the whole training set), all f32: what
+    // --hidden costs, checked before the model is allocated.
+    let (features, batch) = (
+        data.train.features() as u128,
+        flags.batch_size.min(data.train.len()) as u128,
+    );
+    let first_layer = (features + batch * 2) * hidden as u128;
+    let what = if batch * 2 > features {
+        format!("--hidden {hidden} with --batch-size {}", flags.batch_size)
+    } else {
+        format!("--hidden {hidden}")
+    };
+    check::memory(&what, 4 * 4 * first_layer)?;
 
     let mut store = ParamStore::new();
     let widths = [data.train.features(), hidden, 10];
@@ -54,7 +64,7 @@ pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         "model: MLP {}-{hidden}-10 ReLU ({} parameters), Adam lr {}, batch {}, {} epochs",
         widths[0],
         store.num_scalars(),
-        flags.lr,
+        train::fit::readable(flags.lr),
         flags.batch_size,
         flags.epochs
     );

@@ -53,7 +53,7 @@ pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         "model: softmax regression {}-10 ({} parameters), SGD lr {}, batch {}, {} epochs",
         data.train.features(),
         store.num_scalars(),
-        flags.lr,
+        train::fit::readable(flags.lr),
         flags.batch_size,
         flags.epochs
     );

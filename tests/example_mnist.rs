@@ -91,6 +91,15 @@ fn outputs_and_sizes_are_checked_before_training() {
         err.starts_with("--hidden 100000000 needs at least 1.5 TB of memory"),
         "{err}"
     );
+    // A batch larger than the training set counts as the whole set, and is named when it
+    // dominates the cost.
+    let err = mnist_mlp::run(argv(&["--hidden", "10000000", "--batch-size", "100000000"]));
+    assert!(
+        err.as_ref().unwrap_err().starts_with(
+            "--hidden 10000000 with --batch-size 100000000 needs at least 3.3 TB of memory"
+        ),
+        "{err:?}"
+    );
     let err = mnist_softmax::run(argv(&["--lr", "inf"])).unwrap_err();
     assert_eq!(err, "--lr expects a finite number, got 'inf'");
 }

@@ -21,7 +21,7 @@ use crate::optim::Optimizer;
 use crate::params::ParamStore;
 
 pub use divergence::Divergence;
-pub(crate) use divergence::readable;
+pub use divergence::readable;
 pub use metrics::{EpochMetrics, History};
 
 /// What [`fit`] does with a batch whose loss or gradient is NaN or infinite.

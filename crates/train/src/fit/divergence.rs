@@ -103,8 +103,15 @@ impl fmt::Display for Divergence {
 impl std::error::Error for Divergence {}
 
 /// A number to three significant digits, plain when moderate (`100`, `0.003`), with an
-/// exponent otherwise (`1e30`).
-pub(crate) fn readable(x: f64) -> String {
+/// exponent otherwise (`1e30`): how learning rates and losses appear in messages.
+///
+/// ```
+/// use train::fit::readable;
+/// assert_eq!(readable(0.001), "0.001");
+/// assert_eq!(readable(1e20), "1e20");
+/// assert_eq!(readable(1234.5678), "1230");
+/// ```
+pub fn readable(x: f64) -> String {
     let rounded: f64 = format!("{x:.2e}").parse().unwrap_or(x);
     if rounded == 0.0 || (1e-4..1e6).contains(&rounded.abs()) {
         format!("{rounded}")
