@@ -36,9 +36,9 @@ use losses::reinforcement::{discounted_returns, q_learning, reinforce, td_error}
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, Lines};
-use train::{Activation, Adam, LrSchedule, Mlp, Module, Optimizer, ParamStore, Sgd};
+use train::{Activation, Adam, Divergence, LrSchedule, Mlp, Module, Optimizer, ParamStore, Sgd};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug)]
@@ -224,7 +224,7 @@ fn play(policy: &Mlp, store: &ParamStore<f64>, tape: &mut Tape<f64>, rng: &mut S
 }
 
 /// Trains the policy and value networks on CartPole until solved; returns the episode returns.
-fn train_cartpole(config: &Config, rng: &mut StdRng) -> (Vec<f64>, Option<usize>) {
+fn train_cartpole(config: &Config, rng: &mut StdRng) -> Result<(Vec<f64>, Option<usize>), String> {
     let mut store = ParamStore::<f64>::new();
     let h = config.hidden;
     let policy = Mlp::new(&mut store, "policy", &[4, h, 2], Activation::Tanh, rng);
@@ -237,7 +237,7 @@ fn train_cartpole(config: &Config, rng: &mut StdRng) -> (Vec<f64>, Option<usize>
         let episode = play(&policy, &store, &mut tape, rng);
         let steps = episode.actions.len();
         let discounted = discounted_returns(&episode.rewards, config.gamma);
-        store.compute_grads(&mut tape, |p| {
+        let loss = store.compute_grads(&mut tape, |p| {
             let tape = p.tape();
             let states = tape.constant(Tensor::from_vec(episode.states.clone(), [steps, 4]));
             let next = tape.constant(Tensor::from_vec(episode.next_states.clone(), [steps, 4]));
@@ -261,6 +261,9 @@ fn train_cartpole(config: &Config, rng: &mut StdRng) -> (Vec<f64>, Option<usize>
             );
             policy_loss + value_loss
         });
+        let lr = optimizer.learning_rate();
+        Divergence::check(&store, loss, None, episode_index, lr)
+            .map_err(|d| d.advice("try a lower --lr"))?;
         optimizer.step(&mut store);
         returns.push(steps as f64);
         let recent = &returns[returns.len().saturating_sub(100)..];
@@ -274,7 +277,7 @@ fn train_cartpole(config: &Config, rng: &mut StdRng) -> (Vec<f64>, Option<usize>
             break;
         }
     }
-    (returns, solved_at)
+    Ok((returns, solved_at))
 }
 
 /// Exact state values of the random walk on `n` states: from each state step left or right
@@ -302,7 +305,7 @@ pub fn exact_walk_values(n: usize) -> Vec<f64> {
 /// TD(0) on the random walk: tabular values, updated after every transition by one SGD step
 /// on the squared TD error of that transition. With `Reduction::Sum` and learning rate
 /// `alpha / 2` the step is exactly the textbook `V(s) += alpha (r + V(s') - V(s))`.
-fn td_random_walk(config: &Config, rng: &mut StdRng) -> Vec<f64> {
+fn td_random_walk(config: &Config, rng: &mut StdRng) -> Result<Vec<f64>, String> {
     let n = config.walk_states;
     let mut store = ParamStore::<f64>::new();
     let table = store.add("values", Tensor::full([n], 0.5));
@@ -316,6 +319,7 @@ fn td_random_walk(config: &Config, rng: &mut StdRng) -> Vec<f64> {
         min_factor: 0.02,
     });
     let mut tape = Tape::new();
+    let mut step = 0;
     for _ in 0..config.walk_episodes {
         let mut state = n / 2;
         loop {
@@ -328,7 +332,8 @@ fn td_random_walk(config: &Config, rng: &mut StdRng) -> Vec<f64> {
             let reward = if next == n { 1.0 } else { 0.0 };
             // The next state's value is ignored when `done`; any index serves as a placeholder.
             let next_index = if done { state } else { next };
-            store.compute_grads(&mut tape, |p| {
+            step += 1;
+            let loss = store.compute_grads(&mut tape, |p| {
                 let v = p[table];
                 td_error(
                     v.index_select(0, &[state]),
@@ -339,6 +344,8 @@ fn td_random_walk(config: &Config, rng: &mut StdRng) -> Vec<f64> {
                     Reduction::Sum,
                 )
             });
+            Divergence::check(&store, loss, None, step, optimizer.learning_rate())
+                .map_err(|d| d.advice(FIXED_STEPS))?;
             optimizer.step(&mut store);
             if done {
                 break;
@@ -346,8 +353,11 @@ fn td_random_walk(config: &Config, rng: &mut StdRng) -> Vec<f64> {
             state = next;
         }
     }
-    store.value(table).to_vec()
+    Ok(store.value(table).to_vec())
 }
+
+/// What to try when TD(0) or Q-learning diverges: their step sizes are not flags.
+const FIXED_STEPS: &str = "the step sizes are fixed; another --seed may avoid it";
 
 /// A slippery chain for Q-learning: states `0..states` in a row; action 0 moves left and 1
 /// right, but with probability `slip` the move goes the other way. Moving off the left end
@@ -453,7 +463,11 @@ fn greedy(values: [f64; 2]) -> usize {
 /// new episode begins in a uniformly drawn state), stored in a replay memory, then one SGD
 /// step on the `q_learning` loss of a mini-batch replayed uniformly from that memory. The
 /// learning rate decays (cosine, to 2%) so the table settles rather than jitters.
-pub fn q_learning_chain(chain: &Chain, updates: usize, rng: &mut StdRng) -> Vec<[f64; 2]> {
+pub fn q_learning_chain(
+    chain: &Chain,
+    updates: usize,
+    rng: &mut StdRng,
+) -> Result<Vec<[f64; 2]>, String> {
     const EPSILON: f64 = 0.3;
     const BATCH: usize = 32;
     let n = chain.states;
@@ -469,7 +483,7 @@ pub fn q_learning_chain(chain: &Chain, updates: usize, rng: &mut StdRng) -> Vec<
     let mut tape = Tape::new();
     let mut memory: Vec<(usize, usize, f64, Option<usize>)> = Vec::with_capacity(updates);
     let mut state = rng.random_range(0..n);
-    for _ in 0..updates {
+    for step in 1..=updates {
         let row = store.value(table).data()[2 * state..2 * state + 2].to_vec();
         let action = if rng.random::<f64>() < EPSILON {
             rng.random_range(0..2)
@@ -490,7 +504,7 @@ pub fn q_learning_chain(chain: &Chain, updates: usize, rng: &mut StdRng) -> Vec<
         // An ending move has no next state; `q_learning` masks its bootstrap, so any row
         // serves as the placeholder.
         let next_states: Vec<usize> = batch.iter().map(|b| b.3.unwrap_or(b.0)).collect();
-        store.compute_grads(&mut tape, |p| {
+        let loss = store.compute_grads(&mut tape, |p| {
             let q = p[table];
             q_learning(
                 q.index_select(0, &states),
@@ -502,14 +516,16 @@ pub fn q_learning_chain(chain: &Chain, updates: usize, rng: &mut StdRng) -> Vec<
                 Reduction::Mean,
             )
         });
+        Divergence::check(&store, loss, None, step, optimizer.learning_rate())
+            .map_err(|d| d.advice(FIXED_STEPS))?;
         optimizer.step(&mut store);
     }
-    store
+    Ok(store
         .value(table)
         .data()
         .chunks_exact(2)
         .map(|r| [r[0], r[1]])
-        .collect()
+        .collect())
 }
 
 /// How close a learnt table is to `Q*`: the largest and the mean absolute error, and the
@@ -544,7 +560,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         config.episodes,
         h = config.hidden
     );
-    let (returns, solved_at) = train_cartpole(config, &mut rng);
+    let (returns, solved_at) = train_cartpole(config, &mut rng)?;
     let recent = &returns[returns.len().saturating_sub(100)..];
     let last_100_mean = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
 
@@ -552,7 +568,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         "random walk: {} states, TD(0) over {} episodes",
         config.walk_states, config.walk_episodes
     );
-    let td_values = td_random_walk(config, &mut rng);
+    let td_values = td_random_walk(config, &mut rng)?;
     let exact_values = exact_walk_values(config.walk_states);
     let td_mean_abs_error = td_values
         .iter()
@@ -575,7 +591,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
          Q-learning over {} updates",
         chain.states, chain.slip, chain.left_reward, chain.gamma, config.q_updates
     );
-    let q_values = q_learning_chain(&chain, config.q_updates, &mut rng);
+    let q_values = q_learning_chain(&chain, config.q_updates, &mut rng)?;
     let optimal_q = chain.optimal_q();
     let (q_max_abs_error, q_mean_abs_error, policy_agreement) = compare_q(&q_values, &optimal_q);
     let policy = |q: &[[f64; 2]]| -> String { q.iter().map(|&v| ["L", "R"][greedy(v)]).collect() };
@@ -642,12 +658,13 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "cartpole",
         "REINFORCE with a learned value baseline on CartPole, TD(0) on a random walk and \
          Q-learning on a slippery chain (catalogue L1, L2, L3).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -687,37 +704,65 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if !(0.0..=1.0).contains(&config.gamma) {
         return Err(format!("--gamma must be in [0, 1], got {}", config.gamma));
     }
+    if config.lr <= 0.0 {
+        return Err(format!("--lr must be positive, got {}", config.lr));
+    }
+    // Q-learning's replay memory (40 bytes a transition), the tables, the networks' weights
+    // with Adam's moments and an episode's activations (f64).
+    let h = config.hidden as u128;
+    let tables = config.walk_states as u128 + 2 * config.chain_states as u128;
+    let bytes = 40 * config.q_updates as u128 + 8 * 4 * tables + 8 * 16 * h * 500;
+    let flags = format!(
+        "--q-updates {}, --hidden {}, --walk-states {} and --chain-states {}",
+        config.q_updates, config.hidden, config.walk_states, config.chain_states
+    );
+    check::memory(&flags, bytes)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or TD(0) or the policy misses its requirement.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        println!("wrote cartpole_returns.svg to {}", config.out.display());
-        match report.solved_at {
-            Some(e) => println!("solved after {e} episodes"),
-            None => println!("not solved within {} episodes", report.returns.len()),
-        }
-        println!(
-            "TD(0) mean absolute error: {:.4} (<= 0.05 required)",
-            report.td_mean_abs_error
-        );
-        println!(
-            "Q-learning vs Q*: max absolute error {:.4}, mean {:.4}; greedy policy optimal in \
-             {}/{} states",
-            report.q_max_abs_error,
-            report.q_mean_abs_error,
-            report.policy_agreement,
-            report.optimal_q.len()
-        );
-        println!(
-            "mean return over the last 100 episodes: {:.1} (>= {SOLVED} required; {:.1} s)",
-            report.last_100_mean,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    println!("wrote cartpole_returns.svg to {}", config.out.display());
+    match report.solved_at {
+        Some(e) => println!("solved after {e} episodes"),
+        None => println!("not solved within {} episodes", report.returns.len()),
+    }
+    let required = [
+        Requirement::at_most(
+            "TD(0)'s mean absolute error",
+            report.td_mean_abs_error,
+            0.05,
+        ),
+        Requirement::at_least("the mean return", report.last_100_mean, SOLVED),
+    ];
+    println!(
+        "TD(0) mean absolute error: {:.4} ({})",
+        report.td_mean_abs_error,
+        required[0].label()
+    );
+    println!(
+        "Q-learning vs Q*: max absolute error {:.4}, mean {:.4}; greedy policy optimal in \
+         {}/{} states",
+        report.q_max_abs_error,
+        report.q_mean_abs_error,
+        report.policy_agreement,
+        report.optimal_q.len()
+    );
+    println!(
+        "mean return over the last 100 episodes: {:.1} ({}; {:.1} s)",
+        report.last_100_mean,
+        required[1].label(),
+        started.elapsed().as_secs_f64()
+    );
+    Requirement::check_all(&required)
 }

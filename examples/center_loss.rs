@@ -22,11 +22,11 @@ use losses::multitask::{center_loss, update_centers};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, Scatter};
 use train::{
-    Activation, Adam, BatchLoader, Dataset, Init, Linear, Mlp, Module, Optimizer, ParamStore,
-    count_correct, synth,
+    Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
+    ParamStore, count_correct, synth,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -138,7 +138,7 @@ fn train_one(
     lambda: f64,
     train: &Dataset,
     test: &Dataset,
-) -> (Tensor<f32>, Measured) {
+) -> Result<(Tensor<f32>, Measured), String> {
     // The same seed for both models: the same initial weights and batch order.
     let mut rng = StdRng::seed_from_u64(config.seed + 1);
     let mut store = ParamStore::new();
@@ -151,6 +151,7 @@ fn train_one(
         loader.shuffle(train.len(), &mut rng);
         let (mut loss_sum, mut batches) = (0.0, 0);
         while let Some(batch) = loader.next_batch(train) {
+            let lr = optimizer.learning_rate();
             let mut features = None;
             let loss = store.compute_grads(&mut tape, |p| {
                 let x = net
@@ -165,6 +166,8 @@ fn train_one(
                     softmax_cross_entropy(logits, batch.labels, Reduction::Mean)
                 }
             });
+            Divergence::check(&store, loss.into(), Some(epoch), batches + 1, lr)
+                .map_err(|d| d.advice("try a lower --lr or --lambda"))?;
             optimizer.step(&mut store);
             if lambda > 0.0 {
                 let features = features.expect("the loss closure ran");
@@ -192,7 +195,7 @@ fn train_one(
         ratio: intra / inter,
         accuracy,
     };
-    (features, measured)
+    Ok((features, measured))
 }
 
 /// Trains both models, measures them and draws their features.
@@ -206,12 +209,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
         config.train, config.test, config.lr, config.batch_size, config.epochs
     );
     println!("softmax cross-entropy alone:");
-    let (softmax_features, softmax) = train_one(config, 0.0, &train, &test);
+    let (softmax_features, softmax) = train_one(config, 0.0, &train, &test)?;
     println!(
         "softmax + center loss (lambda {}, alpha {}):",
         config.lambda, config.alpha
     );
-    let (center_features, center) = train_one(config, config.lambda, &train, &test);
+    let (center_features, center) = train_one(config, config.lambda, &train, &test)?;
 
     // At most 1,000 points per panel keep the SVG small.
     let shown = config.test.min(1000);
@@ -237,11 +240,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
     Ok(Report { softmax, center })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "center_loss",
         "2-D digit features trained with softmax alone vs softmax + center loss (M3, C6).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -263,34 +267,60 @@ fn parse_flags() -> Result<Option<Config>, String> {
             "--train, --epochs, --batch-size must be at least 1, --test at least 10".into(),
         );
     }
-    if config.lambda <= 0.0 {
-        return Err(format!("--lambda must be positive, got {}", config.lambda));
+    if config.lambda <= 0.0 || config.lr <= 0.0 || config.alpha <= 0.0 {
+        return Err(format!(
+            "--lambda, --lr and --alpha must be positive, got {}, {} and {}",
+            config.lambda, config.lr, config.alpha
+        ));
     }
+    // The digits (784 f32 pixels each) and a batch's widest activations with their gradients.
+    let digits = (config.train as u128 + config.test as u128) * 784;
+    let batch = config.batch_size as u128 * 4 * 784;
+    let flags = format!("--train {} and --test {}", config.train, config.test);
+    check::memory(&flags, 4 * (digits + batch))?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// How much tighter the center loss must make the classes: the ratio of its intra/inter
+/// distance ratio to that of softmax alone, at most.
+pub const REQUIRED_TIGHTENING: f64 = 0.6;
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or the center loss does not tighten the classes as required.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        for (name, m) in [
-            ("softmax only", &report.softmax),
-            ("softmax + center", &report.center),
-        ] {
-            println!(
-                "{name:17} test accuracy {:.3}  intra {:.3}  inter {:.3}",
-                m.accuracy, m.intra, m.inter
-            );
-        }
-        println!("wrote center_loss_features.svg to {}", config.out.display());
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    for (name, m) in [
+        ("softmax only", &report.softmax),
+        ("softmax + center", &report.center),
+    ] {
         println!(
-            "intra/inter distance ratio: softmax only {:.3}, softmax + center loss {:.3} ({:.1} s)",
-            report.softmax.ratio,
-            report.center.ratio,
-            started.elapsed().as_secs_f64()
+            "{name:17} test accuracy {:.3}  intra {:.3}  inter {:.3}",
+            m.accuracy, m.intra, m.inter
         );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    }
+    println!("wrote center_loss_features.svg to {}", config.out.display());
+    let tightening = report.center.ratio / report.softmax.ratio;
+    let required = Requirement::at_most(
+        "the center loss's ratio over softmax's",
+        tightening,
+        REQUIRED_TIGHTENING,
+    );
+    println!(
+        "intra/inter distance ratio: softmax only {:.3}, softmax + center loss {:.3}, {:.2} \
+         times ({}; {:.1} s)",
+        report.softmax.ratio,
+        report.center.ratio,
+        tightening,
+        required.label(),
+        started.elapsed().as_secs_f64()
+    );
+    required.check()
 }

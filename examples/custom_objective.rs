@@ -15,9 +15,9 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tape::{Float, Tape, Tensor, Var, gradcheck};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, Lines};
-use train::{Activation, Adam, BatchLoader, Mlp, Module, Optimizer, ParamStore};
+use train::{Activation, Adam, BatchLoader, Divergence, Mlp, Module, Optimizer, ParamStore};
 
 /// The focal loss of Lin et al. (2017), for `logits [n, classes]` and integer `labels`:
 ///
@@ -103,8 +103,11 @@ pub fn run(config: &Config) -> Result<Report, String> {
         "gradient check: max relative error {:.1e}",
         check.max_rel_error
     );
-    if check.max_rel_error > 1e-6 {
-        return Err(format!("the gradient check failed: {check:?}"));
+    // A NaN error fails too.
+    if check.max_rel_error.is_nan() || check.max_rel_error > 1e-6 {
+        return Err(format!(
+            "the gradient check failed (more than 1e-6 allowed): {check}"
+        ));
     }
 
     // 2. Draw it.
@@ -127,11 +130,21 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let mut losses = Vec::new();
     for epoch in 1..=config.epochs {
         loader.shuffle(train.len(), &mut rng);
+        let mut step = 0;
         while let Some(batch) = loader.next_batch(&train) {
+            step += 1;
             let loss = store.compute_grads(&mut tape, |p| {
                 let logits = model.forward(p, p.tape().constant(batch.inputs.clone()));
                 focal_loss(logits, batch.labels, config.gamma)
             });
+            Divergence::check(
+                &store,
+                loss.into(),
+                Some(epoch),
+                step,
+                optimizer.learning_rate(),
+            )
+            .map_err(|d| d.advice("try a smaller --gamma"))?;
             optimizer.step(&mut store);
             losses.push(f64::from(loss));
         }
@@ -158,11 +171,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "custom_objective",
         "A new objective (the focal loss) in a dozen lines: gradient-checked, then trained.",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -184,22 +198,37 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if config.gamma < 0.0 || config.train == 0 || config.test == 0 || config.epochs == 0 {
         return Err("--gamma must be >= 0; --train, --test and --epochs at least 1".into());
     }
+    // The digits: 784 f32 pixels each.
+    let digits = config.train as u128 + config.test as u128;
+    let flags = format!("--train {} and --test {}", config.train, config.test);
+    check::memory(&flags, 4 * 784 * digits)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or the gradient check or the accuracy misses its requirement.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        println!("wrote custom_objective.svg to {}", config.out.display());
-        println!(
-            "focal loss: gradient check error {:.1e}, held-out accuracy {:.3} ({:.1} s)",
-            report.gradcheck_error,
-            report.accuracy,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    println!("wrote custom_objective.svg to {}", config.out.display());
+    let required = [
+        Requirement::at_most("the gradient check's error", report.gradcheck_error, 1e-6),
+        Requirement::at_least("the held-out accuracy", report.accuracy, 0.9),
+    ];
+    println!(
+        "focal loss: gradient check error {:.1e} ({}), held-out accuracy {:.3} ({}; {:.1} s)",
+        report.gradcheck_error,
+        required[0].label(),
+        report.accuracy,
+        required[1].label(),
+        started.elapsed().as_secs_f64()
+    );
+    Requirement::check_all(&required)
 }

@@ -22,10 +22,11 @@ use losses::multitask::deepid2;
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, Histograms};
 use train::{
-    Activation, Adam, BatchLoader, Dataset, Init, Linear, Mlp, Module, Optimizer, ParamStore, synth,
+    Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
+    ParamStore, synth,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -210,7 +211,12 @@ fn embed(net: &Net, store: &ParamStore, data: &Dataset) -> Tensor<f32> {
 }
 
 /// Trains one model with the given `lambda` and measures its verification accuracy.
-fn train_one(config: &Config, lambda: f64, train: &Dataset, test: &Dataset) -> Measured {
+fn train_one(
+    config: &Config,
+    lambda: f64,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<Measured, String> {
     // The same seed for both models: the same initial weights, batches and pairs.
     let mut rng = StdRng::seed_from_u64(config.seed + 1);
     let mut store = ParamStore::new();
@@ -231,6 +237,9 @@ fn train_one(config: &Config, lambda: f64, train: &Dataset, test: &Dataset) -> M
                 let logits = net.identify.forward(p, f);
                 deepid2(f, logits, batch.labels, &pairs, config.margin, lambda)
             });
+            let lr = optimizer.learning_rate();
+            Divergence::check(&store, loss.into(), Some(epoch), batches + 1, lr)
+                .map_err(|d| d.advice("try a lower --lr or --lambda"))?;
             optimizer.step(&mut store);
             loss_sum += f64::from(loss);
             batches += 1;
@@ -270,14 +279,14 @@ fn train_one(config: &Config, lambda: f64, train: &Dataset, test: &Dataset) -> M
         "  threshold {threshold:.3}: training pairs {train_accuracy:.3}, held-out pairs \
          {verification_accuracy:.3}"
     );
-    Measured {
+    Ok(Measured {
         lambda,
         threshold,
         train_accuracy,
         verification_accuracy,
         same,
         different,
-    }
+    })
 }
 
 /// Trains both models, measures them and draws their distance histograms.
@@ -291,12 +300,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
         config.train, config.test, config.lr, config.batch_size, config.epochs, config.margin
     );
     println!("identification only (lambda = 0):");
-    let identification = train_one(config, 0.0, &train, &test);
+    let identification = train_one(config, 0.0, &train, &test)?;
     println!(
         "identification + verification (lambda = {}):",
         config.lambda
     );
-    let joint = train_one(config, config.lambda, &train, &test);
+    let joint = train_one(config, config.lambda, &train, &test)?;
 
     let panel = |m: &Measured| {
         Histograms::new(format!(
@@ -318,11 +327,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "deepid2",
         "Digit verification with DeepID2's identification + verification objective (M2).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -348,26 +358,43 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if config.train < 20 || config.test < 20 || config.pairs < 2 || config.epochs == 0 {
         return Err("--train and --test need 20+ digits, --pairs 2+, --epochs 1+".into());
     }
-    if config.batch_size < 2 || config.lambda <= 0.0 || config.margin <= 0.0 {
-        return Err("--batch-size must be 2+, --lambda and --margin positive".into());
+    if config.batch_size < 2 || config.lambda <= 0.0 || config.margin <= 0.0 || config.lr <= 0.0 {
+        return Err("--batch-size must be 2+, --lambda, --margin and --lr positive".into());
     }
+    // The digits (784 f32 pixels each), the pairs, and a batch's widest activations.
+    let digits = config.train as u128 + config.test as u128;
+    let bytes = 4 * 784 * (digits + 4 * config.batch_size as u128) + 32 * config.pairs as u128;
+    let flags = format!(
+        "--train {}, --test {}, --pairs {} and --batch-size {}",
+        config.train, config.test, config.pairs, config.batch_size
+    );
+    check::memory(&flags, bytes)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or the joint objective's verification accuracy misses its requirement.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        println!("wrote deepid2_distances.svg to {}", config.out.display());
-        println!(
-            "held-out verification accuracy: lambda = 0 {:.3}, lambda = {} {:.3} ({:.1} s)",
-            report.identification.verification_accuracy,
-            config.lambda,
-            report.joint.verification_accuracy,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    println!("wrote deepid2_distances.svg to {}", config.out.display());
+    let joint = report.joint.verification_accuracy;
+    let required =
+        Requirement::at_least("the joint objective's verification accuracy", joint, 0.95);
+    println!(
+        "held-out verification accuracy: lambda = 0 {:.3}, lambda = {} {:.3} ({}; {:.1} s)",
+        report.identification.verification_accuracy,
+        config.lambda,
+        joint,
+        required.label(),
+        started.elapsed().as_secs_f64()
+    );
+    required.check()
 }

@@ -25,12 +25,12 @@ use losses::multitask::{decode_boxes, encode_boxes, fast_rcnn};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor, Var};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, PREDICTION, TRUTH, Tile};
 use train::synth::{self, BOX_CLASSES, BoxScenes, iou};
 use train::{
-    Activation, Adam, BatchLoader, Dataset, Init, Linear, Mlp, Module, Optimizer, ParamStore,
-    Params,
+    Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
+    ParamStore, Params,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -312,6 +312,9 @@ pub fn run(config: &Config) -> Result<Report, String> {
                     Reduction::Mean,
                 )
             });
+            let lr = optimizer.learning_rate();
+            Divergence::check(&store, loss.into(), Some(epoch), batches + 1, lr)
+                .map_err(|d| d.advice("try a lower --lr or --lambda"))?;
             optimizer.step(&mut store);
             loss_sum += f64::from(loss);
             batches += 1;
@@ -412,11 +415,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "fast_rcnn",
         "Classify and localise shapes with the Fast R-CNN multi-task loss (M1, R3).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -439,27 +443,49 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if config.image_size < 16 || config.batch_size == 0 {
         return Err("--size must be at least 16 and --batch-size at least 1".into());
     }
+    if config.lr <= 0.0 || config.lambda < 0.0 {
+        return Err("--lr must be positive and --lambda at least 0".into());
+    }
+    // The images, f32, with a working copy of one of them.
+    let side = config.image_size as u128;
+    let images = config.train_images as u128 + config.test_images as u128 + 1;
+    let flags = format!(
+        "--size {} with --train {} and --test {}",
+        config.image_size, config.train_images, config.test_images
+    );
+    check::memory(&flags, 4 * side * side * images)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or the accuracy or the boxes' IoU misses its requirement.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        println!(
-            "mean IoU of the proposals before regression: {:.3}",
-            report.proposal_iou
-        );
-        println!("wrote fast_rcnn_boxes.svg to {}", config.out.display());
-        println!(
-            "held-out RoIs: classification accuracy {:.3}, mean IoU of the decoded boxes {:.3} \
-             ({:.1} s)",
-            report.accuracy,
-            report.mean_iou,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    println!(
+        "mean IoU of the proposals before regression: {:.3}",
+        report.proposal_iou
+    );
+    println!("wrote fast_rcnn_boxes.svg to {}", config.out.display());
+    let required = [
+        Requirement::at_least("the classification accuracy", report.accuracy, 0.9),
+        Requirement::at_least("the decoded boxes' mean IoU", report.mean_iou, 0.7),
+    ];
+    println!(
+        "held-out RoIs: classification accuracy {:.3} ({}), mean IoU of the decoded boxes \
+         {:.3} ({}; {:.1} s)",
+        report.accuracy,
+        required[0].label(),
+        report.mean_iou,
+        required[1].label(),
+        started.elapsed().as_secs_f64()
+    );
+    Requirement::check_all(&required)
 }

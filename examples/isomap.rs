@@ -39,11 +39,11 @@ use losses::unsupervised::{geodesic_distances, isomap_stress};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::linalg::{orthonormalise_columns, symmetric_eigen};
 use train::plot::{self, Scatter};
 use train::synth::SwissRoll;
-use train::{Adam, LrSchedule, Optimizer, ParamStore};
+use train::{Adam, Divergence, LrSchedule, Optimizer, ParamStore};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug)]
@@ -404,6 +404,8 @@ pub fn run(config: &Config) -> Result<Report, String> {
         let mean = store.compute_grads(&mut tape, |p| {
             isomap_stress(p[y], p.tape().constant(geodesic.clone()), Reduction::Mean)
         });
+        Divergence::check(&store, mean, None, step, optimizer.learning_rate())
+            .map_err(|d| d.advice("try a lower --lr"))?;
         optimizer.step(&mut store);
         let pairs = (kept.len() * (kept.len() - 1) / 2) as f64;
         stress_curve.push(mean * pairs);
@@ -444,11 +446,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "isomap",
         "Isomap unrolls a Swiss roll by minimising the geodesic stress (catalogue U4).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -470,27 +473,40 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if config.points < 4 || config.steps == 0 {
         return Err("--points must be at least 4 and --steps at least 1".into());
     }
+    if config.lr <= 0.0 || config.noise < 0.0 {
+        return Err("--lr must be positive and --noise at least 0".into());
+    }
+    // The geodesic distances, and the stress's pairwise differences and their gradients:
+    // a handful of [points, points] f64 matrices.
+    let pairs = (config.points as u128).pow(2);
+    check::memory(&format!("--points {}", config.points), 6 * 8 * pairs)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or the rank correlation misses its requirement.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        println!("wrote isomap.svg to {}", config.out.display());
-        println!(
-            "stress: {:.4e} (classical MDS) -> {:.4e} (after descent)",
-            report.stress_before, report.stress_after
-        );
-        println!(
-            "rank correlation of t with the first axis: {:.4} (MDS start) -> {:.4} \
-             (>= 0.95 required; {:.1} s)",
-            report.rank_correlation_before,
-            report.rank_correlation_after,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    println!("wrote isomap.svg to {}", config.out.display());
+    println!(
+        "stress: {:.4e} (classical MDS) -> {:.4e} (after descent)",
+        report.stress_before, report.stress_after
+    );
+    let required = Requirement::at_least("rank correlation", report.rank_correlation_after, 0.95);
+    println!(
+        "rank correlation of t with the first axis: {:.4} (MDS start) -> {:.4} ({}; {:.1} s)",
+        report.rank_correlation_before,
+        report.rank_correlation_after,
+        required.label(),
+        started.elapsed().as_secs_f64()
+    );
+    required.check()
 }

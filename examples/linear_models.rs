@@ -43,10 +43,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use tape::{Tape, Tensor, Var};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, Lines, Regions};
 use train::synth::GaussianMixture;
-use train::{Adam, Init, LrSchedule, Optimizer, ParamStore, Params, Sgd};
+use train::{Adam, Divergence, Init, LrSchedule, Optimizer, ParamStore, Params, Sgd};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug)]
@@ -124,18 +124,26 @@ pub struct Report {
     pub mse_gap: f64,
 }
 
-/// Full-batch minimisation: `steps` optimiser steps on `loss`; returns the loss of each step.
-fn minimise<O, F>(store: &mut ParamStore<f64>, optimizer: &mut O, steps: usize, loss: F) -> Vec<f64>
+/// Full-batch minimisation: `steps` optimiser steps on `loss`; returns the loss of each step,
+/// or the first step whose loss or gradient is not finite.
+fn minimise<O, F>(
+    store: &mut ParamStore<f64>,
+    optimizer: &mut O,
+    steps: usize,
+    loss: F,
+) -> Result<Vec<f64>, String>
 where
     O: Optimizer<f64>,
     F: for<'t> Fn(&Params<'t, f64>) -> Var<'t, f64>,
 {
     let mut tape = Tape::new();
-    (0..steps)
-        .map(|_| {
+    (1..=steps)
+        .map(|step| {
             let value = store.compute_grads(&mut tape, |p| loss(p));
+            Divergence::check(store, value, None, step, optimizer.learning_rate())
+                .map_err(|d| d.advice("try a smaller --lambda"))?;
             optimizer.step(store);
-            value
+            Ok(value)
         })
         .collect()
 }
@@ -350,7 +358,11 @@ fn best_stump(points: &Tensor<f64>, y: &[f64], weights: &[f64]) -> (Stump, f64) 
 /// the least weighted error and a weight `alpha` found by gradient descent on
 /// `sum_i exp(-y_i (F(x_i) + alpha h(x_i)))`. Returns the stumps, their weights and the
 /// largest difference between a found `alpha` and the closed form `(1/2) ln((1 - e) / e)`.
-fn adaboost(points: &Tensor<f64>, y: &[f64], rounds: usize) -> (Vec<(Stump, f64)>, f64) {
+fn adaboost(
+    points: &Tensor<f64>,
+    y: &[f64],
+    rounds: usize,
+) -> Result<(Vec<(Stump, f64)>, f64), String> {
     let n = y.len();
     let mut scores = vec![0.0; n];
     let mut ensemble = Vec::with_capacity(rounds);
@@ -377,7 +389,7 @@ fn adaboost(points: &Tensor<f64>, y: &[f64], rounds: usize) -> (Vec<(Stump, f64)
             let tape = p.tape();
             let f = tape.constant(previous.clone()) + tape.constant(h.clone()) * p[alpha];
             exponential(f, y, Reduction::Sum).scale(1.0 / total)
-        });
+        })?;
         let found = store.value(alpha).item();
         alpha_gap = alpha_gap.max((found - 0.5 * ((1.0 - error) / error).ln()).abs());
         scores
@@ -386,7 +398,7 @@ fn adaboost(points: &Tensor<f64>, y: &[f64], rounds: usize) -> (Vec<(Stump, f64)
             .for_each(|(f, v)| *f += found * v);
         ensemble.push((stump, found));
     }
-    (ensemble, alpha_gap)
+    Ok((ensemble, alpha_gap))
 }
 
 /// The fraction of points whose predicted sign matches the label.
@@ -599,7 +611,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         minimise(&mut store, &mut optimizer, smooth_steps, |p| {
             let outputs = p.tape().constant(xs.clone()).linear(p[w], p[b]);
             euclidean_one_hot(outputs, &labels, Reduction::Mean)
-        });
+        })?;
         let (wv, bv) = (store.value(w).to_vec(), store.value(b).to_vec());
         let onehot = Tensor::one_hot(&train.labels, 2);
         let exact = normal_equations(x, &onehot, 0.0);
@@ -637,7 +649,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
                 1.0,
                 Reduction::Mean,
             )
-        });
+        })?;
         record(
             "SVM (hinge + L2)",
             two(store.value(w)),
@@ -658,7 +670,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
             let z = tape_linear(p.tape().constant(xs.clone()), p[w], p[b]);
             let y = p.tape().constant(targets.clone());
             binary_cross_entropy_with_logits(z, y, Reduction::Mean) + l2_penalty(&[p[w]], lambda)
-        });
+        })?;
         let (wv, bv) = (two(store.value(w)), store.value(b).item());
         let exact = logistic_newton(x, &y01, lambda);
         let gap = max_gap(&[wv[0], wv[1], bv], &exact);
@@ -666,7 +678,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     };
 
     // AdaBoost with stumps under the exponential loss (C8).
-    let (ensemble, alpha_gap) = adaboost(x, y, config.rounds);
+    let (ensemble, alpha_gap) = adaboost(x, y, config.rounds)?;
     let boost_scores = |points: &Tensor<f64>| -> Vec<f64> {
         points
             .data()
@@ -708,7 +720,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         config.rows
     );
     let target_tensor = Tensor::from_vec(targets.clone(), [config.rows]);
-    let regress = |penalty: Penalty, rng: &mut StdRng| -> (Vec<f64>, Vec<f64>) {
+    let regress = |penalty: Penalty, rng: &mut StdRng| -> Result<(Vec<f64>, Vec<f64>), String> {
         let mut store = ParamStore::<f64>::new();
         let w = store.add("w", Init::Normal(0.1).sample([d], d, 1, rng));
         let b = store.add("b", Tensor::zeros([1]));
@@ -730,22 +742,22 @@ pub fn run(config: &Config) -> Result<Report, String> {
                 total: 2 * smooth_steps,
                 min_factor: 0.0,
             });
-            minimise(&mut store, &mut optimizer, 2 * smooth_steps, objective)
+            minimise(&mut store, &mut optimizer, 2 * smooth_steps, objective)?
         } else {
             let mut optimizer = Sgd::new(0.1).momentum(0.9);
-            minimise(&mut store, &mut optimizer, smooth_steps, objective)
+            minimise(&mut store, &mut optimizer, smooth_steps, objective)?
         };
         let mut theta = store.value(w).to_vec();
         theta.push(store.value(b).item());
-        (theta, curve)
+        Ok((theta, curve))
     };
-    let (linear_theta, _) = regress(Penalty::None, &mut rng);
+    let (linear_theta, _) = regress(Penalty::None, &mut rng)?;
     let linear_exact = normal_equations(&features, &target_tensor, 0.0).remove(0);
     let linear_gap = max_gap(&linear_theta, &linear_exact);
-    let (ridge_theta, _) = regress(Penalty::Ridge, &mut rng);
+    let (ridge_theta, _) = regress(Penalty::Ridge, &mut rng)?;
     let ridge_exact = normal_equations(&features, &target_tensor, config.lambda).remove(0);
     let ridge_gap = max_gap(&ridge_theta, &ridge_exact);
-    let (lasso_theta, lasso_curve) = regress(Penalty::Lasso, &mut rng);
+    let (lasso_theta, lasso_curve) = regress(Penalty::Lasso, &mut rng)?;
     let (cd_w, cd_b) = lasso_coordinate_descent(&features, &targets, config.lambda);
     let mut lasso_exact = cd_w.clone();
     lasso_exact.push(cd_b);
@@ -770,7 +782,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let (lad_slope, lad_intercept, lad_cost) = exact_lad_line(&line_x, &line_y);
     let line_inputs = Tensor::from_vec(line_x.clone(), [line_x.len(), 1]);
     let line_targets = Tensor::from_vec(line_y.clone(), [line_y.len(), 1]);
-    let fit_line = |absolute: bool| -> (f64, f64) {
+    let fit_line = |absolute: bool| -> Result<(f64, f64), String> {
         let mut store = ParamStore::<f64>::new();
         let a = store.add("slope", Tensor::zeros([1, 1]));
         let c = store.add("intercept", Tensor::zeros([1]));
@@ -790,18 +802,18 @@ pub fn run(config: &Config) -> Result<Report, String> {
                 total: 2 * smooth_steps,
                 min_factor: 0.0,
             });
-            minimise(&mut store, &mut optimizer, 2 * smooth_steps, objective);
+            minimise(&mut store, &mut optimizer, 2 * smooth_steps, objective)?;
         } else {
             minimise(
                 &mut store,
                 &mut Sgd::new(0.01).momentum(0.9),
                 smooth_steps,
                 objective,
-            );
+            )?;
         }
-        (store.value(a).item(), store.value(c).item())
+        Ok((store.value(a).item(), store.value(c).item()))
     };
-    let (l1_slope, l1_intercept) = fit_line(true);
+    let (l1_slope, l1_intercept) = fit_line(true)?;
     let l1_cost = line_x
         .iter()
         .zip(&line_y)
@@ -809,7 +821,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         .sum::<f64>()
         / line_x.len() as f64;
     let l1_gap = (l1_cost - lad_cost) / lad_cost;
-    let (mse_slope, mse_intercept) = fit_line(false);
+    let (mse_slope, mse_intercept) = fit_line(false)?;
     let mse_exact = normal_equations(&line_inputs, &line_targets, 0.0).remove(0);
     let mse_gap = max_gap(&[mse_slope, mse_intercept], &mse_exact);
     println!(
@@ -948,12 +960,13 @@ fn tape_linear<'t>(x: Var<'t, f64>, w: Var<'t, f64>, b: Var<'t, f64>) -> Var<'t,
     x.matmul(w.reshape([d, 1])).reshape([n]) + b
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "linear_models",
         "Linear classifiers and regressions from their objectives, each compared with an \
          independent answer.",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -973,49 +986,76 @@ fn parse_flags() -> Result<Option<Config>, String> {
     {
         return Err("need at least 10 training points, 10 rows, 1 test point and 1 step".into());
     }
-    if config.lambda.is_nan() || config.lambda < 0.0 {
+    if config.lambda < 0.0 {
         return Err(format!(
             "--lambda must be non-negative, got {}",
             config.lambda
         ));
     }
+    // The points and rows (a few f64 features each) and their per-step temporaries.
+    let rows = config.train_points as u128 + config.test_points as u128 + config.rows as u128;
+    let flags = format!(
+        "--train-points {}, --test-points {} and --rows {}",
+        config.train_points, config.test_points, config.rows
+    );
+    check::memory(&flags, 8 * 64 * rows)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or a regression misses its independent answer by more than required.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let r = run(&config)?;
-        println!(
-            "wrote linear_models_classifiers.svg and linear_models_regression.svg to {}",
-            config.out.display()
-        );
-        let svm = &r.accuracies[2];
-        let logistic = &r.accuracies[3];
-        println!(
-            "classifiers: SVM test accuracy {:.3}, logistic {:.3}, Bayes {:.3}",
-            svm.test, logistic.test, r.bayes_test_accuracy
-        );
-        println!(
-            "one-hot Euclidean vs least squares: {:.1e}; logistic vs Newton: {:.1e}; \
-             AdaBoost alpha vs closed form: {:.1e}",
-            r.one_hot_gap, r.logistic_gap, r.alpha_gap
-        );
-        println!(
-            "regression: linear vs normal equations {:.1e}, ridge vs normal equations {:.1e} \
-             (<= 1e-4 required); LASSO vs coordinate descent {:.1e} (<= 1e-3 required), zero \
-             weights {} (CD) / {} (gradient)",
-            r.linear_gap, r.ridge_gap, r.lasso_gap, r.lasso_zeros.0, r.lasso_zeros.1
-        );
-        println!(
-            "line fits: absolute error {:.1e} above the exact LAD line, squared error {:.1e} from \
-             the closed form ({:.1} s)",
-            r.l1_gap,
-            r.mse_gap,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let r = run(&config)?;
+    println!(
+        "wrote linear_models_classifiers.svg and linear_models_regression.svg to {}",
+        config.out.display()
+    );
+    let svm = &r.accuracies[2];
+    let logistic = &r.accuracies[3];
+    println!(
+        "classifiers: SVM test accuracy {:.3}, logistic {:.3}, Bayes {:.3}",
+        svm.test, logistic.test, r.bayes_test_accuracy
+    );
+    println!(
+        "one-hot Euclidean vs least squares: {:.1e}; logistic vs Newton: {:.1e}; \
+         AdaBoost alpha vs closed form: {:.1e}",
+        r.one_hot_gap, r.logistic_gap, r.alpha_gap
+    );
+    let required = [
+        Requirement::at_most("linear regression's gap", r.linear_gap, 1e-4),
+        Requirement::at_most("ridge's gap", r.ridge_gap, 1e-4),
+        Requirement::at_most("LASSO's gap", r.lasso_gap, 1e-3),
+    ];
+    let both = if required[0].met() {
+        &required[1]
+    } else {
+        &required[0]
+    };
+    println!(
+        "regression: linear vs normal equations {:.1e}, ridge vs normal equations {:.1e} \
+         ({}); LASSO vs coordinate descent {:.1e} ({}), zero weights {} (CD) / {} (gradient)",
+        r.linear_gap,
+        r.ridge_gap,
+        both.label(),
+        r.lasso_gap,
+        required[2].label(),
+        r.lasso_zeros.0,
+        r.lasso_zeros.1
+    );
+    println!(
+        "line fits: absolute error {:.1e} above the exact LAD line, squared error {:.1e} from \
+         the closed form ({:.1} s)",
+        r.l1_gap,
+        r.mse_gap,
+        started.elapsed().as_secs_f64()
+    );
+    Requirement::check_all(&required)
 }

@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release --example mnist_mlp                           # built-in digits, offline
 //! cargo run --release --example mnist_mlp -- --data DIR             # real MNIST IDX files
+//! cargo run --release --example mnist_mlp -- --save m.safetensors --save-every 2
+//! cargo run --release --example mnist_mlp -- --resume m.safetensors # continue that run
 //! cargo run --release --example mnist_mlp -- --help                 # every flag
 //! ```
 //!
@@ -13,17 +15,20 @@ use std::process::ExitCode;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use train::cli::{Args, TrainingFlags};
+use train::cli::{Args, TrainingFlags, check};
 use train::{Activation, Adam, Mlp, ParamStore, fit, mnist};
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run())
+    train::cli::exit_code(run(std::env::args().skip(1)))
 }
 
-fn run() -> Result<(), String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`, trains, reports; `Err` is what `main` prints before exiting
+/// with a failure code.
+pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
+    let mut args = Args::parse(
         "mnist_mlp",
         "A 784-256-10 ReLU MLP trained with Adam on MNIST-style digits, or on MNIST with --data.",
+        argv,
     );
     let flags = TrainingFlags::parse(&mut args, 10, 64, 1e-3)?;
     let hidden: usize = args.value("--hidden", "N", 256, "hidden units")?;
@@ -36,6 +41,20 @@ fn run() -> Result<(), String> {
     let mut rng = StdRng::seed_from_u64(flags.seed);
     let data = mnist::load_digits(flags.data.as_deref(), &mut rng).map_err(|e| e.to_string())?;
     println!("data: {}", data.source);
+    // Parameters, gradients and Adam's two moments of the first layer, and its activations
+    // and their gradients for a batch (at most the whole training set), all f32: what
+    // --hidden costs, checked before the model is allocated.
+    let (features, batch) = (
+        data.train.features() as u128,
+        flags.batch_size.min(data.train.len()) as u128,
+    );
+    let first_layer = (features + batch * 2) * hidden as u128;
+    let what = if batch * 2 > features {
+        format!("--hidden {hidden} with --batch-size {}", flags.batch_size)
+    } else {
+        format!("--hidden {hidden}")
+    };
+    check::memory(&what, 4 * 4 * first_layer)?;
 
     let mut store = ParamStore::new();
     let widths = [data.train.features(), hidden, 10];
@@ -45,7 +64,7 @@ fn run() -> Result<(), String> {
         "model: MLP {}-{hidden}-10 ReLU ({} parameters), Adam lr {}, batch {}, {} epochs",
         widths[0],
         store.num_scalars(),
-        flags.lr,
+        train::fit::readable(flags.lr),
         flags.batch_size,
         flags.epochs
     );
@@ -61,5 +80,5 @@ fn run() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
 
-    flags.report(&store, &history)
+    flags.report(&history)
 }

@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release --example mnist_softmax                       # built-in digits, offline
 //! cargo run --release --example mnist_softmax -- --data DIR         # real MNIST IDX files
+//! cargo run --release --example mnist_softmax -- --save m.safetensors --save-every 5
+//! cargo run --release --example mnist_softmax -- --resume m.safetensors
 //! cargo run --release --example mnist_softmax -- --help             # every flag
 //! ```
 //!
@@ -17,13 +19,16 @@ use train::cli::{Args, TrainingFlags};
 use train::{Init, Linear, ParamStore, Sgd, fit, mnist};
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run())
+    train::cli::exit_code(run(std::env::args().skip(1)))
 }
 
-fn run() -> Result<(), String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`, trains, reports; `Err` is what `main` prints before exiting
+/// with a failure code.
+pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
+    let mut args = Args::parse(
         "mnist_softmax",
         "Softmax regression (784-10) trained with SGD on MNIST-style digits, or on MNIST with --data.",
+        argv,
     );
     let flags = TrainingFlags::parse(&mut args, 10, 64, 0.1)?;
     if !args.finish()? {
@@ -48,7 +53,7 @@ fn run() -> Result<(), String> {
         "model: softmax regression {}-10 ({} parameters), SGD lr {}, batch {}, {} epochs",
         data.train.features(),
         store.num_scalars(),
-        flags.lr,
+        train::fit::readable(flags.lr),
         flags.batch_size,
         flags.epochs
     );
@@ -64,5 +69,5 @@ fn run() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
 
-    flags.report(&store, &history)
+    flags.report(&history)
 }

@@ -24,10 +24,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use tape::{Tape, Tensor};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::plot::{self, Lines, Scatter};
 use train::synth::GaussianMixture;
-use train::{Activation, Adam, Mlp, Module, Optimizer, ParamStore};
+use train::{Activation, Adam, Divergence, Mlp, Module, Optimizer, ParamStore};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug)]
@@ -147,6 +147,8 @@ pub fn run(config: &Config) -> Result<Report, String> {
             loss.item()
         };
         tape.reset();
+        Divergence::check(&d_store, d_loss.into(), None, step, d_opt.learning_rate())
+            .map_err(|d| d.advice("try a lower --lr"))?;
         d_opt.step(&mut d_store);
         // Generator step: the gradient flows through a frozen D into G.
         let g_loss = {
@@ -163,6 +165,8 @@ pub fn run(config: &Config) -> Result<Report, String> {
             loss.item()
         };
         tape.reset();
+        Divergence::check(&g_store, g_loss.into(), None, step, g_opt.learning_rate())
+            .map_err(|d| d.advice("try a lower --lr"))?;
         g_opt.step(&mut g_store);
         d_losses.push(f64::from(d_loss));
         g_losses.push(f64::from(g_loss));
@@ -227,11 +231,12 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "toy_gan",
         "A GAN learns the 8-Gaussians ring (catalogue G1).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -269,30 +274,57 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if config.steps == 0 || config.batch_size == 0 || config.samples == 0 || config.hidden == 0 {
         return Err("--steps, --batch-size, --samples and --hidden must be at least 1".into());
     }
+    if config.lr <= 0.0 {
+        return Err(format!("--lr must be positive, got {}", config.lr));
+    }
+    // The widest tensors, f32: a batch of noise and of activations with their gradients, the
+    // hidden-by-hidden weights with Adam's moments, and the samples counted at the end.
+    let (h, n) = (
+        config.hidden as u128,
+        config.batch_size.max(config.samples) as u128,
+    );
+    let elements =
+        4 * n * (config.noise_dim as u128 + 4 * h) + 8 * h * (h + config.noise_dim as u128);
+    let flags = format!(
+        "--hidden {} with --noise-dim {}, --batch-size {} and --samples {}",
+        config.hidden, config.noise_dim, config.batch_size, config.samples
+    );
+    check::memory(&flags, 4 * elements)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// The modes a run must cover (of 8).
+pub const REQUIRED_MODES: usize = 7;
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or fewer than [`REQUIRED_MODES`] modes are covered.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        let shares: Vec<String> = report
-            .mode_shares
-            .iter()
-            .map(|s| format!("{:.1}%", 100.0 * s))
-            .collect();
-        println!("share of samples near each mode: {}", shares.join(" "));
-        println!(
-            "wrote toy_gan_samples.svg and toy_gan_losses.svg to {}",
-            config.out.display()
-        );
-        println!(
-            "modes covered: {}/8 ({:.1} s)",
-            report.modes_covered,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    let shares: Vec<String> = report
+        .mode_shares
+        .iter()
+        .map(|s| format!("{:.1}%", 100.0 * s))
+        .collect();
+    println!("share of samples near each mode: {}", shares.join(" "));
+    println!(
+        "wrote toy_gan_samples.svg and toy_gan_losses.svg to {}",
+        config.out.display()
+    );
+    let modes = report.modes_covered as f64;
+    let required = Requirement::at_least("modes covered", modes, REQUIRED_MODES as f64);
+    println!(
+        "modes covered: {}/8 ({}; {:.1} s)",
+        report.modes_covered,
+        required.label(),
+        started.elapsed().as_secs_f64()
+    );
+    required.check()
 }

@@ -34,11 +34,11 @@ use losses::unsupervised::{
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::cli::Args;
+use train::cli::{Args, Requirement, check};
 use train::linalg::{orthonormalise_columns, symmetric_eigen};
 use train::plot::{self, Lines, Scatter, Tile};
 use train::synth::GaussianMixture;
-use train::{Activation, Adam, BatchLoader, Init, LrSchedule, Mlp, Module, Optimizer};
+use train::{Activation, Adam, BatchLoader, Divergence, Init, LrSchedule, Mlp, Module, Optimizer};
 use train::{ParamStore, Sgd};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -194,13 +194,13 @@ pub fn kmeans_gradient_descent(
     points: &Tensor<f64>,
     start: &Tensor<f64>,
     steps: usize,
-) -> Tensor<f64> {
+) -> Result<Tensor<f64>, String> {
     let mut store = ParamStore::<f64>::new();
     let centres = store.add("centres", start.clone());
     let mut optimizer = Sgd::new(0.5);
     let mut tape = Tape::new();
-    for _ in 0..steps {
-        store.compute_grads(&mut tape, |p| {
+    for step in 1..=steps {
+        let loss = store.compute_grads(&mut tape, |p| {
             kmeans_objective(
                 p.tape().constant(points.clone()),
                 p[centres],
@@ -208,10 +208,15 @@ pub fn kmeans_gradient_descent(
             )
             .loss
         });
+        Divergence::check(&store, loss, None, step, optimizer.learning_rate())
+            .map_err(|d| d.advice(FIXED_STEPS))?;
         optimizer.step(&mut store);
     }
-    store.value(centres).clone()
+    Ok(store.value(centres).clone())
 }
+
+/// What to try when a fit of this example diverges: its step sizes are not flags.
+const FIXED_STEPS: &str = "the step sizes are fixed; another --seed may avoid it";
 
 /// Rows `[n, 784]` minus their column means.
 fn centred(x: &Tensor<f64>, mean: &[f64]) -> Tensor<f64> {
@@ -278,7 +283,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         for _ in 0..config.kmeans_restarts {
             let start = kmeans_plus_plus(&points, k, &mut rng);
             let (lloyd_centres, _) = lloyd(&points, &start);
-            let centres = kmeans_gradient_descent(&points, &start, config.kmeans_steps);
+            let centres = kmeans_gradient_descent(&points, &start, config.kmeans_steps)?;
             let by_gradient = kmeans_cost(&points, &centres);
             let by_lloyd = kmeans_cost(&points, &lloyd_centres);
             // Where gradient descent stops, Lloyd's algorithm must not move.
@@ -348,6 +353,8 @@ pub fn run(config: &Config) -> Result<Report, String> {
             let x = p.tape().constant(x.clone());
             pca_reconstruction(x, p[basis], Reduction::Mean) + orthonormality_penalty(p[basis])
         });
+        Divergence::check(&store, loss, None, step, optimizer.learning_rate())
+            .map_err(|d| d.advice(FIXED_STEPS))?;
         optimizer.step(&mut store);
         pca_curve.push(loss);
         if step % (config.pca_steps / 6).max(1) == 0 {
@@ -391,11 +398,16 @@ pub fn run(config: &Config) -> Result<Report, String> {
     };
     for epoch in 1..=config.ae_epochs {
         loader.shuffle(train_digits.len(), &mut rng);
+        let mut step = 0;
         while let Some(batch) = loader.next_batch(&train_digits) {
-            store.compute_grads(&mut tape, |p| {
+            step += 1;
+            let loss = store.compute_grads(&mut tape, |p| {
                 let x = p.tape().constant(batch.inputs.clone());
                 autoencoder_reconstruction(x, autoencoder.forward(p, x).sigmoid(), Reduction::Mean)
             });
+            let lr = optimizer.learning_rate();
+            Divergence::check(&store, loss.into(), Some(epoch), step, lr)
+                .map_err(|d| d.advice(FIXED_STEPS))?;
             optimizer.step(&mut store);
         }
         let (error, _) = ae_error_on(&store, &train_digits.inputs);
@@ -504,12 +516,13 @@ pub fn run(config: &Config) -> Result<Report, String> {
     })
 }
 
-/// Reads the flags; `None` when `--help` was asked for.
-fn parse_flags() -> Result<Option<Config>, String> {
-    let mut args = Args::from_env(
+/// Reads the flags in `argv`; `None` when `--help` was asked for.
+pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut args = Args::parse(
         "unsupervised",
         "k-means, PCA and an autoencoder by gradient descent, each checked against an \
          independent answer (catalogue U1, U2, U3).",
+        argv,
     );
     let d = Config::default();
     let config = Config {
@@ -535,57 +548,74 @@ fn parse_flags() -> Result<Option<Config>, String> {
     if config.cluster_points < config.max_clusters || config.digits < 2 || config.pca_steps == 0 {
         return Err("need at least --max-clusters points, 2 digits and 1 PCA step".into());
     }
+    // The digits (784 pixels) in f64 and f32 with the PCA and autoencoder temporaries, and the
+    // k-means points with their distances to every centre.
+    let digits = 16 * 8 * 784 * config.digits as u128;
+    let clusters = 8 * 8 * config.cluster_points as u128 * (config.max_clusters as u128 + 2);
+    let basis = 8 * 16 * 784 * config.components as u128;
+    let flags = format!(
+        "--digits {}, --cluster-points {}, --max-clusters {} and --components {}",
+        config.digits, config.cluster_points, config.max_clusters, config.components
+    );
+    check::memory(&flags, digits + clusters + basis)?;
     Ok(Some(config))
 }
 
 fn main() -> ExitCode {
+    train::cli::exit_code(run_main(std::env::args().skip(1)))
+}
+
+/// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
+/// fails, or PCA by gradient descent misses the eigenvalues by more than required.
+pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let started = Instant::now();
-    let result = parse_flags().and_then(|config| {
-        let Some(config) = config else { return Ok(()) };
-        let report = run(&config)?;
-        println!(
-            "wrote unsupervised_curves.svg, unsupervised_clusters.svg and \
-             unsupervised_reconstructions.svg to {}",
-            config.out.display()
-        );
-        let differing: Vec<String> = report
-            .kmeans_relative_gaps
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| **g > 1e-9)
-            .map(|(k, g)| format!("K = {} ({g:.0e})", k + 1))
-            .collect();
-        println!(
-            "k-means: gradient descent and Lloyd reach the same objective (to 1e-9) for every K \
-             but {}; every gradient solution is a fixed point of Lloyd (to {:.0e})",
-            if differing.is_empty() {
-                "none".to_string()
-            } else {
-                differing.join(", ")
-            },
-            report.lloyd_fixed_point_gap
-        );
-        println!(
-            "PCA: reconstruction error {:.6} vs sum of trailing eigenvalues {:.6}: relative gap \
-             {:.1e} (<= 1e-3 required), ||E^T E - I||^2 = {:.1e}",
-            report.pca_error,
-            report.trailing_eigenvalue_sum,
-            report.pca_relative_gap,
-            report.orthonormality
-        );
-        println!(
-            "held out: PCA {:.4}, autoencoder {:.4}",
-            report.held_out_errors.0, report.held_out_errors.1
-        );
-        println!(
-            "autoencoder reconstruction error {:.4} vs PCA {:.4} (optimum {:.4}) with the same \
-             k ({:.1} s)",
-            report.ae_error,
-            report.pca_error,
-            report.trailing_eigenvalue_sum,
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
-    });
-    train::cli::exit_code(result)
+    let Some(config) = parse_flags(argv)? else {
+        return Ok(());
+    };
+    let report = run(&config)?;
+    println!(
+        "wrote unsupervised_curves.svg, unsupervised_clusters.svg and \
+         unsupervised_reconstructions.svg to {}",
+        config.out.display()
+    );
+    let differing: Vec<String> = report
+        .kmeans_relative_gaps
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| **g > 1e-9)
+        .map(|(k, g)| format!("K = {} ({g:.0e})", k + 1))
+        .collect();
+    println!(
+        "k-means: gradient descent and Lloyd reach the same objective (to 1e-9) for every K \
+         but {}; every gradient solution is a fixed point of Lloyd (to {:.0e})",
+        if differing.is_empty() {
+            "none".to_string()
+        } else {
+            differing.join(", ")
+        },
+        report.lloyd_fixed_point_gap
+    );
+    let required = Requirement::at_most("PCA's relative gap", report.pca_relative_gap, 1e-3);
+    println!(
+        "PCA: reconstruction error {:.6} vs sum of trailing eigenvalues {:.6}: relative gap \
+         {:.1e} ({}), ||E^T E - I||^2 = {:.1e}",
+        report.pca_error,
+        report.trailing_eigenvalue_sum,
+        report.pca_relative_gap,
+        required.label(),
+        report.orthonormality
+    );
+    println!(
+        "held out: PCA {:.4}, autoencoder {:.4}",
+        report.held_out_errors.0, report.held_out_errors.1
+    );
+    println!(
+        "autoencoder reconstruction error {:.4} vs PCA {:.4} (optimum {:.4}) with the same \
+         k ({:.1} s)",
+        report.ae_error,
+        report.pca_error,
+        report.trailing_eigenvalue_sum,
+        started.elapsed().as_secs_f64()
+    );
+    required.check()
 }

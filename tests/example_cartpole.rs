@@ -54,7 +54,7 @@ fn q_learning_matches_value_iteration_for_seeds_0_to_9() {
     let chain = Chain::new(8);
     let optimal = chain.optimal_q();
     for seed in 0..10 {
-        let learnt = q_learning_chain(&chain, 5000, &mut StdRng::seed_from_u64(seed));
+        let learnt = q_learning_chain(&chain, 5000, &mut StdRng::seed_from_u64(seed)).unwrap();
         let (max, mean, agreement) = compare_q(&learnt, &optimal);
         assert!(max <= 0.05, "seed {seed}: max abs error {max}");
         assert!(mean <= 0.02, "seed {seed}: mean abs error {mean}");

@@ -30,3 +30,9 @@ fn center_loss_makes_the_features_compact() {
     assert!(size > 1000, "center_loss_features.svg has {size} bytes");
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn a_weight_that_is_not_a_number_is_refused() {
+    let err = center_loss::run_main(["--lambda", "nan"].map(String::from)).unwrap_err();
+    assert_eq!(err, "--lambda expects a finite number, got 'nan'");
+}

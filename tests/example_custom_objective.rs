@@ -60,3 +60,9 @@ fn the_template_checks_and_trains_the_focal_loss() {
     assert!(size > 1000, "custom_objective.svg has {size} bytes");
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn a_gamma_that_is_not_a_number_is_refused() {
+    let err = custom_objective::run_main(["--gamma", "nan"].map(String::from)).unwrap_err();
+    assert_eq!(err, "--gamma expects a finite number, got 'nan'");
+}

@@ -24,3 +24,12 @@ fn the_detector_classifies_and_localises_held_out_shapes() {
     assert!(size > 1000, "fast_rcnn_boxes.svg has {size} bytes");
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn an_image_size_that_cannot_be_allocated_is_refused_before_allocating() {
+    let err = fast_rcnn::run_main(["--size", "100000"].map(String::from)).unwrap_err();
+    assert!(
+        err.starts_with("--size 100000 with --train 4000 and --test 1000 needs at least 200.0 TB"),
+        "{err}"
+    );
+}

@@ -143,3 +143,31 @@ fn rank_correlation_is_one_for_monotone_and_minus_one_for_reversed_orders() {
         epsilon = 1e-12
     );
 }
+
+/// The example's arguments as `main` receives them.
+fn argv(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn a_missed_requirement_is_an_error_and_bad_flags_are_refused() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("example_isomap_fail");
+    let out = out.to_str().unwrap();
+    // So much noise that no roll is left to unroll: the rank correlation misses 0.95.
+    let err = isomap::run_main(argv(&[
+        "--noise", "100", "--points", "200", "--steps", "20", "--out", out,
+    ]))
+    .unwrap_err();
+    assert!(err.starts_with("rank correlation "), "{err}");
+    assert!(
+        err.ends_with(" is not >= 0.95: the requirement on the result line is not met"),
+        "{err}"
+    );
+    let err = isomap::run_main(argv(&["--points", "10000000000", "--out", out])).unwrap_err();
+    assert!(
+        err.starts_with("--points 10000000000 needs at least 4800.0 EB of memory"),
+        "{err}"
+    );
+    let err = isomap::run_main(argv(&["--lr", "nan"])).unwrap_err();
+    assert_eq!(err, "--lr expects a finite number, got 'nan'");
+}

@@ -54,3 +54,15 @@ fn generalised_eigenpair_satisfies_its_equation_on_the_data() {
         assert_relative_eq!(*b, lambda * s, max_relative = 1e-9, epsilon = 1e-9);
     }
 }
+
+#[test]
+fn a_learning_rate_that_misses_the_eigenvalue_fails_the_run() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("example_lda_fail");
+    let argv = ["--lr", "1e9", "--out", out.to_str().unwrap()].map(String::from);
+    let err = lda::run_main(argv).unwrap_err();
+    assert!(err.starts_with("relative gap "), "{err}");
+    assert!(
+        err.ends_with(" is not <= 1e-4: the requirement on the result line is not met"),
+        "{err}"
+    );
+}

@@ -44,3 +44,28 @@ fn the_default_gan_covers_the_ring() {
     }
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn a_gan_that_covers_no_mode_fails_the_run() {
+    let out = std::env::temp_dir().join(format!("lossgraph-toy-gan-fail-{}", std::process::id()));
+    let argv = [
+        "--lr",
+        "10",
+        "--steps",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from);
+    let err = toy_gan::run_main(argv).unwrap_err();
+    // Either the players diverge (a non-finite loss) or the generator covers too few modes.
+    assert!(
+        err.starts_with("training diverged at step ")
+            || err.starts_with("modes covered ")
+                && err.ends_with("is not >= 7: the requirement on the result line is not met"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+    let err = toy_gan::run_main(["--out", ""].map(String::from)).unwrap_err();
+    assert_eq!(err, "--out needs a folder name, got an empty one");
+}

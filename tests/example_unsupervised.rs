@@ -91,7 +91,7 @@ fn lloyd_and_gradient_descent_find_the_means_of_two_clusters() {
     assert_eq!(centres.data(), &[0.0, 1.0, 11.0, 0.0]);
     // Each cluster's squared distances to its mean: 1 + 1 and 1 + 1.
     assert_relative_eq!(*costs.last().unwrap(), 4.0);
-    let by_gradient = kmeans_gradient_descent(&points, &start, 200);
+    let by_gradient = kmeans_gradient_descent(&points, &start, 200).unwrap();
     for (a, b) in by_gradient.data().iter().zip(centres.data()) {
         assert_relative_eq!(*a, *b, epsilon = 1e-12);
     }

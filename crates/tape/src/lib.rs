@@ -44,8 +44,10 @@
 //! and gradients of gradients.
 
 mod algebra;
+mod anomaly;
 pub mod cpu;
 mod elementwise;
+mod env;
 mod float;
 mod gemm;
 mod gradcheck;
@@ -55,11 +57,14 @@ mod parallel;
 mod scalar;
 mod shape;
 mod storage;
+mod sweep;
 mod tape;
 mod tensor;
 
 pub use algebra::Algebra;
+pub use anomaly::{Anomaly, AnomalyKind, Operand, Summary};
 pub use cpu::{CpuFeatures, KernelPath, cpu_features, kernel_path, set_kernel_path};
+pub use env::{MAX_THREADS, check_env};
 pub use float::Float;
 pub use gradcheck::{GradCheck, Mismatch, gradcheck};
 pub use ops::binary::where_;

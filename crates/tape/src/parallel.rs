@@ -313,16 +313,15 @@ impl Helper {
     }
 }
 
-/// The helper threads, started on first use: one fewer than the available cores (at most 7),
-/// or `LOSSGRAPH_THREADS - 1` when that variable is set (`LOSSGRAPH_THREADS=1`: no helpers).
+/// The helper threads, started on first use: one fewer than the available cores (at most
+/// `MAX_THREADS - 1`), or `LOSSGRAPH_THREADS - 1` when that variable is set
+/// (`LOSSGRAPH_THREADS=1`: no helpers; a bad value panics, see `crate::check_env`).
 fn helpers() -> &'static [&'static Helper] {
     static HELPERS: OnceLock<Vec<&'static Helper>> = OnceLock::new();
     HELPERS.get_or_init(|| {
-        let threads = std::env::var("LOSSGRAPH_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
+        let threads = crate::env::threads()
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .clamp(1, 8);
+            .clamp(1, crate::env::MAX_THREADS);
         (1..threads)
             .filter_map(|i| {
                 // Helpers live as long as the process, like the threads that serve them.

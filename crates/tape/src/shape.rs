@@ -72,6 +72,7 @@ impl Shape {
     }
 
     /// The size of dimension `axis`; panics naming `op` when the axis does not exist.
+    #[track_caller]
     pub fn dim(&self, op: &str, axis: usize) -> usize {
         match self.0.get(axis) {
             Some(&d) => d,
@@ -108,6 +109,7 @@ impl Shape {
 
     /// The NumPy broadcast of two shapes: dimensions are aligned from the right and each pair
     /// must be equal or contain a 1.
+    #[track_caller]
     pub fn broadcast(op: &str, a: &Shape, b: &Shape) -> Shape {
         if a == b {
             return a.clone();

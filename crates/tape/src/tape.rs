@@ -3,11 +3,12 @@
 use std::cell::{Ref, RefCell};
 use std::fmt;
 use std::ops::Range;
+use std::panic::Location;
 
 use smallvec::SmallVec;
 
-use crate::algebra::Scalar;
-use crate::ops::{self, Op};
+use crate::anomaly::Anomaly;
+use crate::ops::Op;
 use crate::{Float, Shape, Tensor};
 
 /// One recorded operation: what it was, where its inputs are, and the value it produced.
@@ -29,6 +30,13 @@ pub(crate) struct Inner<T: Float> {
     pub(crate) ints: Vec<usize>,
     /// Gradient slots, filled by `backward`; `None` where no gradient flowed.
     pub(crate) grads: Vec<Option<Tensor<T>>>,
+    /// Whether recorded values and swept gradients are checked for NaN and infinities.
+    pub(crate) detect: bool,
+    /// The first non-finite value or gradient found since the last reset (detection on).
+    pub(crate) anomaly: Option<Box<Anomaly>>,
+    /// The line that recorded each node, kept only while detection is on (the reports name
+    /// it; a separate list keeps the nodes small).
+    pub(crate) locations: Vec<Option<&'static Location<'static>>>,
 }
 
 /// A Wengert list: the arena in which a computation is recorded, in execution order.
@@ -69,6 +77,9 @@ impl<T: Float> Tape<T> {
                 edges: Vec::new(),
                 ints: Vec::new(),
                 grads: Vec::new(),
+                detect: crate::env::detect_anomaly(),
+                anomaly: None,
+                locations: Vec::new(),
             }),
         }
     }
@@ -81,6 +92,8 @@ impl<T: Float> Tape<T> {
         inner.edges.clear();
         inner.ints.clear();
         inner.grads.clear();
+        inner.anomaly = None;
+        inner.locations.clear();
     }
 
     /// The number of recorded nodes.
@@ -108,6 +121,8 @@ impl<T: Float> Tape<T> {
         self.constant(Tensor::scalar(value))
     }
 
+    // The caller's location names the user's line in an anomaly report.
+    #[track_caller]
     pub(crate) fn push(&self, op: Op<T>, parents: &[u32], value: Tensor<T>) -> Var<'_, T> {
         let mut inner = self.inner.borrow_mut();
         let inner = &mut *inner;
@@ -128,6 +143,9 @@ impl<T: Float> Tape<T> {
             needs_grad,
             value,
         });
+        if inner.detect {
+            inner.check_value(id as usize, Location::caller());
+        }
         Var { tape: self, id }
     }
 
@@ -141,184 +159,6 @@ impl<T: Float> Tape<T> {
 
     pub(crate) fn value(&self, id: u32) -> Ref<'_, Tensor<T>> {
         Ref::map(self.inner.borrow(), |i| &i.nodes[id as usize].value)
-    }
-
-    /// The reverse sweep with eager tensors: fills the gradient slot of every node that `loss`
-    /// depends on. Gradients of nodes used more than once are summed.
-    fn backward_eager(&self, loss: u32, seed: Tensor<T>) {
-        let mut inner = self.inner.borrow_mut();
-        let Inner {
-            nodes,
-            edges,
-            ints,
-            grads,
-        } = &mut *inner;
-        grads.clear();
-        grads.resize_with(nodes.len(), || None);
-        grads[loss as usize] = Some(seed);
-        for i in (0..=loss as usize).rev() {
-            let node = &nodes[i];
-            if !node.needs_grad || matches!(node.op, Op::Leaf) {
-                continue;
-            }
-            let (below, here) = grads.split_at_mut(i);
-            let Some(g) = &here[0] else { continue };
-            let parents = &edges[node.parents.start as usize..node.parents.end as usize];
-            if let Some(&[x0, x1]) = scalar_operands(node, parents, nodes).as_ref() {
-                // Scalar code (a chain of one-element operations): run the same rule on plain
-                // numbers instead of building one-element tensors.
-                let y = Scalar(node.value.data()[0]);
-                let g = Scalar(g.data()[0]);
-                let xs = [&Scalar(x0), &Scalar(x1)];
-                let needs = [0, 1].map(|k| {
-                    parents
-                        .get(k)
-                        .is_some_and(|&p| nodes[p as usize].needs_grad)
-                });
-                let n = parents.len();
-                ops::backward(
-                    &node.op,
-                    &xs[..n],
-                    &y,
-                    &g,
-                    &needs[..n],
-                    &[],
-                    |k, gk: Scalar<T>| {
-                        let p = parents[k] as usize;
-                        accumulate_scalar(&mut below[p], gk.0, nodes[p].value.shape());
-                    },
-                );
-                continue;
-            }
-            let idx = node.op.ints().map_or(&[][..], |r| &ints[r]);
-            let emit = |k: usize, gk| accumulate(&mut below[parents[k] as usize], gk);
-            // Nearly every operation has at most three parents: gather them into arrays on
-            // the stack; only a wide concat takes the heap.
-            if let [p0, rest @ ..] = parents
-                && rest.len() < 3
-            {
-                let at = |k: usize| *parents.get(k).unwrap_or(p0) as usize;
-                let xs = [
-                    &nodes[at(0)].value,
-                    &nodes[at(1)].value,
-                    &nodes[at(2)].value,
-                ];
-                let needs = [
-                    nodes[at(0)].needs_grad,
-                    nodes[at(1)].needs_grad,
-                    nodes[at(2)].needs_grad,
-                ];
-                let n = parents.len();
-                ops::backward(&node.op, &xs[..n], &node.value, g, &needs[..n], idx, emit);
-            } else {
-                let xs: Vec<&Tensor<T>> =
-                    parents.iter().map(|&p| &nodes[p as usize].value).collect();
-                let needs: Vec<bool> = parents
-                    .iter()
-                    .map(|&p| nodes[p as usize].needs_grad)
-                    .collect();
-                ops::backward(&node.op, &xs, &node.value, g, &needs, idx, emit);
-            }
-        }
-    }
-
-    /// Gradients of `loss` with respect to `wrt`, recorded on this tape as new nodes, so they
-    /// can be differentiated again (Hessian-vector products, gradient penalties).
-    ///
-    /// The sweep runs the very same backward rules as [`Var::backward`], instantiated with
-    /// [`Var`] instead of [`Tensor`] as the algebra. A `wrt` that `loss` does not depend on gets
-    /// a zero gradient.
-    ///
-    /// ```
-    /// use tape::{Tape, Tensor};
-    /// let tape = Tape::<f64>::new();
-    /// let x = tape.var(Tensor::from_vec(vec![2.0], [1]));
-    /// let y = (x * x * x).sum(); // y = x^3
-    /// let dy = tape.grad_graph(y, &[x])[0]; // 3x^2, itself a recorded Var
-    /// assert_eq!(dy.value().item(), 12.0);
-    /// dy.sum().backward(); // d(3x^2)/dx = 6x
-    /// assert_eq!(x.grad().unwrap().item(), 12.0);
-    /// ```
-    pub fn grad_graph<'t>(&'t self, loss: Var<'t, T>, wrt: &[Var<'t, T>]) -> Vec<Var<'t, T>> {
-        loss.assert_same_tape(wrt, "grad_graph");
-        let n = loss.id as usize + 1;
-        let mut grads: Vec<Option<Var<'t, T>>> = vec![None; n];
-        let seed = Tensor::ones(loss.shape());
-        grads[loss.id as usize] = Some(self.constant(seed));
-        for i in (0..n).rev() {
-            let Some(g) = grads[i] else { continue };
-            // Copy what the rule needs, then release the borrow: the rule records new nodes.
-            let (op, parents, needs, idx) = {
-                let inner = self.inner.borrow();
-                let node = &inner.nodes[i];
-                if !node.needs_grad || matches!(node.op, Op::Leaf) {
-                    continue;
-                }
-                let parents: Vec<u32> =
-                    inner.edges[node.parents.start as usize..node.parents.end as usize].to_vec();
-                let needs: Vec<bool> = parents
-                    .iter()
-                    .map(|&p| inner.nodes[p as usize].needs_grad)
-                    .collect();
-                let idx: Vec<usize> = node
-                    .op
-                    .ints()
-                    .map_or(Vec::new(), |r| inner.ints[r].to_vec());
-                (node.op.clone(), parents, needs, idx)
-            };
-            let xs: Vec<Var<'t, T>> = parents.iter().map(|&p| Var { tape: self, id: p }).collect();
-            let x_refs: Vec<&Var<'t, T>> = xs.iter().collect();
-            let y = Var {
-                tape: self,
-                id: i as u32,
-            };
-            ops::backward(&op, &x_refs, &y, &g, &needs, &idx, |k, gk| {
-                let slot = &mut grads[parents[k] as usize];
-                *slot = Some(match *slot {
-                    None => gk,
-                    Some(acc) => acc + gk,
-                });
-            });
-        }
-        wrt.iter()
-            .map(|w| match grads.get(w.id as usize).copied().flatten() {
-                Some(g) => g,
-                None => self.constant(Tensor::zeros(w.shape())),
-            })
-            .collect()
-    }
-}
-
-/// The parents' values of a one-element elementwise node whose parents are one-element too
-/// (the second is 0 for a unary node), or `None` when the tensor path is needed.
-fn scalar_operands<T: Float>(node: &Node<T>, parents: &[u32], nodes: &[Node<T>]) -> Option<[T; 2]> {
-    let one = |p: u32| {
-        let d = nodes[p as usize].value.data();
-        (d.len() == 1).then(|| d[0])
-    };
-    if node.value.numel() != 1 {
-        return None;
-    }
-    match (&node.op, parents) {
-        (Op::Unary(_), &[a]) => Some([one(a)?, T::ZERO]),
-        (Op::Binary(_), &[a, b]) => Some([one(a)?, one(b)?]),
-        _ => None,
-    }
-}
-
-#[inline]
-fn accumulate_scalar<T: Float>(slot: &mut Option<Tensor<T>>, g: T, shape: &Shape) {
-    match slot {
-        None => *slot = Some(Tensor::full(shape.clone(), g)),
-        Some(acc) => acc.data_mut()[0] += g,
-    }
-}
-
-fn accumulate<T: Float>(slot: &mut Option<Tensor<T>>, g: Tensor<T>) {
-    match slot {
-        None => *slot = Some(g),
-        Some(acc) if !acc.is_shared() => acc.add_assign(&g),
-        Some(acc) => *acc = &*acc + &g,
     }
 }
 
@@ -380,6 +220,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// The only element of a one-element value.
+    #[track_caller]
     pub fn item(self) -> T {
         self.tape.value(self.id).item()
     }
@@ -412,7 +253,20 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Reverse-mode sweep from this one-element node: afterwards [`Var::grad`] of every node
     /// it depends on holds d(self)/d(node). Each call overwrites the previous gradients.
+    ///
+    /// With anomaly detection on ([`Tape::detect_anomaly`]), panics with the report of the
+    /// first non-finite value or gradient; [`Var::try_backward`] returns it instead.
+    #[track_caller]
     pub fn backward(self) {
+        self.backward_unchecked();
+        if let Some(anomaly) = self.tape.anomaly() {
+            panic!("{anomaly}");
+        }
+    }
+
+    /// The sweep of [`Var::backward`], leaving any anomaly on the tape.
+    #[track_caller]
+    pub(crate) fn backward_unchecked(self) {
         let shape = self.shape();
         assert!(
             shape.numel() == 1,
@@ -421,7 +275,9 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.backward_eager(self.id, Tensor::ones(shape));
     }
 
-    /// Reverse-mode sweep seeded with `seed` (same shape as this node): a vector-Jacobian product.
+    /// Reverse-mode sweep seeded with `seed` (same shape as this node): a vector-Jacobian
+    /// product. Panics like [`Var::backward`] on an anomaly when detection is on.
+    #[track_caller]
     pub fn backward_with(self, seed: Tensor<T>) {
         let shape = self.shape();
         assert!(
@@ -430,6 +286,9 @@ impl<'t, T: Float> Var<'t, T> {
             seed.shape()
         );
         self.tape.backward_eager(self.id, seed);
+        if let Some(anomaly) = self.tape.anomaly() {
+            panic!("{anomaly}");
+        }
     }
 
     /// The same value as a constant: gradients stop here.
@@ -438,6 +297,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.constant(v)
     }
 
+    #[track_caller]
     pub(crate) fn assert_same_tape(self, others: &[Var<'t, T>], op: &str) {
         for o in others {
             assert!(

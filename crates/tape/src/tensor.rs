@@ -31,6 +31,7 @@ impl<T: Float> Tensor<T> {
     /// A tensor of the given shape from row-major elements.
     ///
     /// Panics when the number of elements does not match the shape; see [`Tensor::try_from_vec`].
+    #[track_caller]
     pub fn from_vec(data: Vec<T>, shape: impl Into<Shape>) -> Self {
         match Self::try_from_vec(data, shape) {
             Ok(t) => t,
@@ -55,6 +56,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// A tensor of the given shape from a slice (copied).
+    #[track_caller]
     pub fn from_slice(data: &[T], shape: impl Into<Shape>) -> Self {
         let shape = shape.into();
         assert!(
@@ -179,6 +181,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The only element of a one-element tensor.
+    #[track_caller]
     pub fn item(&self) -> T {
         assert!(
             self.numel() == 1,
@@ -190,6 +193,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The element at a multi-dimensional index.
+    #[track_caller]
     pub fn at(&self, index: &[usize]) -> T {
         assert!(
             index.len() == self.rank(),
@@ -218,6 +222,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The same elements under a new shape with the same number of elements (no copy).
+    #[track_caller]
     pub fn reshape(&self, shape: impl Into<Shape>) -> Self {
         let shape = shape.into();
         assert!(
@@ -234,6 +239,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Adds `other` into `self` in place (shapes must match); used to accumulate gradients.
+    #[track_caller]
     pub fn add_assign(&mut self, other: &Self) {
         assert!(
             self.shape == other.shape,
@@ -245,6 +251,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Largest absolute elementwise difference from another tensor of the same shape.
+    #[track_caller]
     pub fn max_abs_diff(&self, other: &Self) -> T {
         assert!(
             self.shape == other.shape,

@@ -13,13 +13,49 @@
 //! assert_eq!((epochs, lr, out), (3, 0.5, None));
 //! ```
 
+pub mod check;
+mod requirement;
+mod training;
+
+pub use requirement::Requirement;
+pub use training::{REQUIRED_ACCURACY, TrainingFlags};
+
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use crate::fit::{FitConfig, History};
-use crate::params::ParamStore;
+/// A type a flag's value parses into. Parsing alone accepts `nan` and `inf` for numbers;
+/// [`FlagValue::check`] rejects them, so a number flag is always finite.
+pub trait FlagValue: FromStr {
+    /// `Err(what was expected)` for a value that parses but cannot be used.
+    fn check(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
+impl FlagValue for f64 {
+    fn check(&self) -> Result<(), &'static str> {
+        if self.is_finite() {
+            Ok(())
+        } else {
+            Err("a finite number")
+        }
+    }
+}
+
+impl FlagValue for f32 {
+    fn check(&self) -> Result<(), &'static str> {
+        f64::from(*self).check()
+    }
+}
+
+impl FlagValue for usize {}
+impl FlagValue for u64 {}
+impl FlagValue for u32 {}
+impl FlagValue for i64 {}
+impl FlagValue for String {}
+impl FlagValue for PathBuf {}
 
 /// Parsed command-line flags, consumed one by one by [`Args::value`] and [`Args::optional`].
 #[derive(Debug)]
@@ -75,7 +111,7 @@ impl Args {
 
     /// The value of `flag` parsed as `T`, or `default` when the flag is absent. `meta` names
     /// the value in the help text and in errors (`N`, `RATE`, `FILE`).
-    pub fn value<T: FromStr + Display>(
+    pub fn value<T: FlagValue + Display>(
         &mut self,
         flag: &str,
         meta: &str,
@@ -93,7 +129,9 @@ impl Args {
         Ok(self.take(flag, meta)?.unwrap_or(default))
     }
 
-    /// The examples' output folder: `--out DIR`, or `default` when the flag is absent.
+    /// The examples' output folder: `--out DIR`, or `default` when the flag is absent. The
+    /// folder is created if missing and must be writable (checked now, unless `--help` was
+    /// given), so a bad one is reported before any work.
     ///
     /// ```
     /// use std::path::Path;
@@ -108,11 +146,15 @@ impl Args {
             default.display().to_string(),
             "folder for the SVGs",
         )?;
-        Ok(dir.into())
+        let dir = PathBuf::from(dir);
+        if !self.help {
+            check::output_dir("--out", &dir)?;
+        }
+        Ok(dir)
     }
 
     /// The value of `flag` parsed as `T`, or `None` when the flag is absent.
-    pub fn optional<T: FromStr>(
+    pub fn optional<T: FlagValue>(
         &mut self,
         flag: &str,
         meta: &str,
@@ -152,7 +194,7 @@ impl Args {
         }
     }
 
-    fn take<T: FromStr>(&mut self, flag: &str, meta: &str) -> Result<Option<T>, String>
+    fn take<T: FlagValue>(&mut self, flag: &str, meta: &str) -> Result<Option<T>, String>
     where
         T::Err: Display,
     {
@@ -171,10 +213,13 @@ impl Args {
         let Some(value) = value else {
             return Err(format!("{flag} needs a value: {flag} {meta}"));
         };
-        value
+        let parsed: T = value
             .parse()
-            .map(Some)
-            .map_err(|e| format!("{flag} expects {meta}, got '{value}' ({e})"))
+            .map_err(|e| format!("{flag} expects {meta}, got '{value}' ({e})"))?;
+        parsed
+            .check()
+            .map_err(|what| format!("{flag} expects {what}, got '{value}'"))?;
+        Ok(Some(parsed))
     }
 
     /// The help text: usage, description and every flag asked for so far.
@@ -190,12 +235,14 @@ impl Args {
 
     /// Call after asking for every flag. Prints the help and returns `Ok(false)` when
     /// `--help` was given; returns an error naming any unknown flag (with the closest known
-    /// one) or stray argument; `Ok(true)` otherwise.
+    /// one), stray argument or engine variable with a bad value (`LOSSGRAPH_THREADS`, see
+    /// [`tape::check_env`]); `Ok(true)` otherwise.
     pub fn finish(self) -> Result<bool, String> {
         if self.help {
             println!("{}", self.help_text());
             return Ok(false);
         }
+        tape::check_env()?;
         if let Some(stray) = self.stray.first() {
             return Err(format!(
                 "unexpected argument '{stray}' (flags look like --epochs 5; see --help)"
@@ -244,94 +291,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// The flags every training example shares, read with [`TrainingFlags::parse`].
-#[derive(Clone, Debug)]
-pub struct TrainingFlags {
-    /// `--data DIR`: a folder of MNIST IDX files; `None` means the built-in data.
-    pub data: Option<std::path::PathBuf>,
-    /// `--epochs N`.
-    pub epochs: usize,
-    /// `--batch-size N`.
-    pub batch_size: usize,
-    /// `--lr RATE`.
-    pub lr: f64,
-    /// `--seed N`: seeds the one generator behind every random choice.
-    pub seed: u64,
-    /// `--metrics FILE`: per-epoch metrics as CSV.
-    pub metrics: Option<std::path::PathBuf>,
-    /// `--save FILE`: the trained parameters as safetensors.
-    pub save: Option<std::path::PathBuf>,
-    /// `--plot FILE`: training curves as SVG.
-    pub plot: Option<std::path::PathBuf>,
-}
-
-impl TrainingFlags {
-    /// Reads the shared flags from `args`, with the given defaults, and checks their ranges.
-    pub fn parse(
-        args: &mut Args,
-        epochs: usize,
-        batch_size: usize,
-        lr: f64,
-    ) -> Result<Self, String> {
-        let flags = TrainingFlags {
-            data: args.optional(
-                "--data",
-                "DIR",
-                "folder with the MNIST IDX files (all four, or the two t10k ones); default: \
-                 built-in digits",
-            )?,
-            epochs: args.value("--epochs", "N", epochs, "passes over the training set")?,
-            batch_size: args.value("--batch-size", "N", batch_size, "examples per step")?,
-            lr: args.value("--lr", "RATE", lr, "learning rate")?,
-            seed: args.value("--seed", "N", 0, "seed of every random choice")?,
-            metrics: args.optional("--metrics", "FILE", "write per-epoch metrics as CSV")?,
-            save: args.optional("--save", "FILE", "save the parameters (safetensors)")?,
-            plot: args.optional("--plot", "FILE", "draw the training curves (SVG)")?,
-        };
-        if flags.epochs == 0 || flags.batch_size == 0 {
-            return Err("--epochs and --batch-size must be at least 1".into());
-        }
-        if !(flags.lr.is_finite() && flags.lr > 0.0) {
-            return Err(format!("--lr must be a positive number, got {}", flags.lr));
-        }
-        Ok(flags)
-    }
-
-    /// The [`FitConfig`] these flags ask for (epochs, batch size, metrics file), the rest
-    /// default.
-    pub fn fit_config(&self) -> FitConfig {
-        FitConfig {
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            metrics_csv: self.metrics.clone(),
-            ..FitConfig::default()
-        }
-    }
-
-    /// What a training example does after [`crate::fit`]: says where the metrics went, saves
-    /// the parameters (`--save`) and draws the curves (`--plot`) when asked, then prints the
-    /// last validation accuracy and the training time (validation passes excluded) as
-    /// `validation accuracy: A` and `training time: S s`, the lines `benches/compare/run.sh`
-    /// reads. Errors name the file that could not be written.
-    pub fn report(&self, store: &ParamStore, history: &History) -> Result<(), String> {
-        if let Some(path) = &self.metrics {
-            println!("wrote per-epoch metrics to {}", path.display());
-        }
-        if let Some(path) = &self.save {
-            store.save(path).map_err(|e| e.to_string())?;
-            println!("saved the parameters to {}", path.display());
-        }
-        if let Some(path) = &self.plot {
-            crate::plot::training_curves(history, path)?;
-            println!("drew the training curves in {}", path.display());
-        }
-        let accuracy = history.last().map_or(f64::NAN, |m| m.val_accuracy);
-        println!("validation accuracy: {accuracy:.3}");
-        println!("training time: {:.3} s", history.train_seconds());
-        Ok(())
-    }
 }
 
 /// The exit code of an example's `main`: success, or the error printed as `error: ...` on

@@ -48,9 +48,11 @@ pub mod plot;
 
 pub use checkpoint::CheckpointError;
 pub use data::{Batch, BatchLoader, DataError, Dataset, idx, mnist, synth};
-pub use fit::{EpochMetrics, FitConfig, History, evaluate, fit, train_step};
+pub use fit::{
+    Divergence, EpochMetrics, FitConfig, FitError, History, OnNonFinite, evaluate, fit, train_step,
+};
 pub use init::Init;
 pub use layers::{Activation, Linear, Mlp, Module};
 pub use loss::{count_correct, softmax_cross_entropy};
-pub use optim::{Adam, LrSchedule, Optimizer, Sgd};
+pub use optim::{Adam, LrSchedule, Optimizer, OptimizerState, Sgd};
 pub use params::{ParamId, ParamStore, Params};

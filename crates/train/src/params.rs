@@ -15,7 +15,7 @@
 use std::ops::Index;
 
 use smallvec::SmallVec;
-use tape::{Float, Tape, Tensor, Var};
+use tape::{Anomaly, Float, Tape, Tensor, Var};
 
 /// A parameter's position in its [`ParamStore`].
 ///
@@ -27,6 +27,11 @@ impl ParamId {
     /// The position in the store (also the order of checkpoints and optimiser state).
     pub fn index(self) -> usize {
         self.0
+    }
+
+    /// The handle of the parameter at position `index` (checked where it is used).
+    pub(crate) fn at(index: usize) -> ParamId {
+        ParamId(index)
     }
 }
 
@@ -254,6 +259,31 @@ impl<T: Float> ParamStore<T> {
         loss_value
     }
 
+    /// [`ParamStore::compute_grads`] that reports a non-finite loss, or with anomaly
+    /// detection on the first non-finite value or gradient, instead of collecting gradients
+    /// (see [`Var::try_backward`]). The tape is reset either way.
+    pub fn try_compute_grads<F>(
+        &mut self,
+        tape: &mut Tape<T>,
+        loss_fn: F,
+    ) -> Result<T, Box<Anomaly>>
+    where
+        F: for<'t> FnOnce(&Params<'t, T>) -> Var<'t, T>,
+    {
+        tape.reset();
+        let result = {
+            let params = self.bind(tape);
+            let loss = loss_fn(&params);
+            let swept = loss.try_backward();
+            if swept.is_ok() {
+                self.collect_grads(&params);
+            }
+            swept.map(|()| loss.item())
+        };
+        tape.reset();
+        result
+    }
+
     /// Discards every collected gradient.
     pub fn zero_grad(&mut self) {
         for g in &mut self.grads {
@@ -274,10 +304,11 @@ impl<T: Float> ParamStore<T> {
 
     /// Gradient clipping by global norm: when the norm of all gradients together exceeds
     /// `max_norm`, scales every gradient by `max_norm / (norm + 1e-6)` so the update keeps its
-    /// direction. Returns the norm before clipping.
+    /// direction. Returns the norm before clipping; a non-finite norm leaves the gradients
+    /// as they are (no scale can make them finite: the caller should skip the step).
     pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
         let norm = self.grad_norm();
-        if norm > max_norm {
+        if norm > max_norm && norm.is_finite() {
             let scale = T::from_f64(max_norm / (norm + 1e-6));
             for g in self.grads.iter_mut().flatten() {
                 for x in g.data_mut() {

@@ -175,3 +175,113 @@ fn corrupted_files_are_errors() {
         .unwrap_err();
     assert!(err.message.starts_with("cannot write"), "{err}");
 }
+
+/// The names of the files in `dir`, sorted.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_save_removes_the_temporaries_of_killed_runs_but_not_of_live_ones() {
+    let dir = scratch("stale");
+    let path = dir.join("model.safetensors");
+    // A process that has exited: its pid names a temporary a killed save left behind.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let stale = dir.join(format!("model.safetensors.tmp{dead}"));
+    std::fs::write(&stale, vec![0u8; 1 << 20]).unwrap();
+    // One of a process that still runs (this one's parent) is another save in progress.
+    let live = dir.join(format!(
+        "model.safetensors.tmp{}",
+        std::os::unix::process::parent_id()
+    ));
+    std::fs::write(&live, b"in progress").unwrap();
+    // Temporaries of other files are not this save's business.
+    let other = dir.join(format!("other.safetensors.tmp{dead}"));
+    std::fs::write(&other, b"x").unwrap();
+    mlp_store(1, &[3, 2]).save(&path).unwrap();
+    let mut expected = vec![
+        "model.safetensors".to_string(),
+        format!(
+            "model.safetensors.tmp{}",
+            std::os::unix::process::parent_id()
+        ),
+        format!("other.safetensors.tmp{dead}"),
+    ];
+    expected.sort();
+    assert_eq!(listing(&dir), expected);
+}
+
+#[test]
+fn a_failed_save_leaves_no_temporary_and_the_old_file_intact() {
+    let dir = scratch("failed");
+    // The target is a folder: the final rename fails after the temporary was written.
+    let target = dir.join("model.safetensors");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep"), b"x").unwrap();
+    let err = mlp_store(1, &[3, 2]).save(&target).unwrap_err();
+    assert!(err.message.starts_with("cannot write"), "{err}");
+    assert_eq!(listing(&dir), vec!["model.safetensors".to_string()]);
+    assert_eq!(listing(&target), vec!["keep".to_string()]);
+}
+
+#[test]
+fn non_finite_parameters_are_neither_saved_nor_loaded_unless_asked() {
+    let dir = scratch("non-finite");
+    let path = dir.join("w.safetensors");
+    let mut store = ParamStore::<f32>::new();
+    let w = store.add(
+        "w",
+        Tensor::from_vec(vec![1.0, f32::NAN, f32::INFINITY], [3]),
+    );
+    let err = store.save(&path).unwrap_err();
+    assert_eq!(
+        err.message,
+        "not saved: 'w' holds 1 NaN and 1 infinite values (first at index 1); a diverged run \
+         leaves nothing worth keeping"
+    );
+    assert!(!path.exists());
+
+    // A file holding a NaN (written by another tool) is refused, then read on request.
+    let bytes = safetensors::serialize(
+        [(
+            "w",
+            safetensors::tensor::TensorView::new(
+                safetensors::Dtype::F32,
+                vec![3],
+                &[1.0f32, f32::NAN, 3.0]
+                    .iter()
+                    .flat_map(|x| x.to_le_bytes())
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        )],
+        None,
+    )
+    .unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    store
+        .value_mut(w)
+        .data_mut()
+        .copy_from_slice(&[0.0, 0.0, 0.0]);
+    let err = store.load(&path).unwrap_err();
+    assert_eq!(
+        err.message,
+        "parameter 'w' holds 1 NaN and 0 infinite values (first at index 1): the run that \
+         saved it had diverged (load it with load_allowing_non_finite to inspect it)"
+    );
+    assert_eq!(
+        store.value(w).data(),
+        &[0.0, 0.0, 0.0],
+        "nothing was loaded"
+    );
+    store.load_allowing_non_finite(&path).unwrap();
+    assert!(store.value(w).data()[1].is_nan());
+}

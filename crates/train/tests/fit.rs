@@ -36,6 +36,7 @@ fn fit_learns_blobs_and_writes_metrics_and_curves() {
         progress: false,
         verbose: false,
         metrics_csv: Some(csv.clone()),
+        ..FitConfig::default()
     };
     let (loss_before, _) = evaluate(&model, &store, &validation, 64);
     let history = fit(
@@ -76,7 +77,8 @@ fn fit_learns_blobs_and_writes_metrics_and_curves() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,train_seconds"
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,train_seconds,\
+         skipped_batches"
     );
     assert_eq!(lines.len(), 5);
     let fields: Vec<f64> = lines[4].split(',').map(|f| f.parse().unwrap()).collect();

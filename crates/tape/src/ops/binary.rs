@@ -1,11 +1,9 @@
 //! Elementwise functions of two tensors with NumPy broadcasting, comparisons, and `where_`.
 
-use std::ops::{Add, Div, Mul, Neg, Sub};
-
 use crate::algebra::Algebra;
 use crate::ops::Op;
 use crate::storage::INLINE;
-use crate::{Float, ScalarVar, Shape, Tensor, Var};
+use crate::{Float, Shape, Tensor, Var};
 
 /// An elementwise function of two broadcast operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +88,13 @@ impl Binary {
     }
 
     /// The forward kernel.
+    #[track_caller]
     pub(crate) fn apply<T: Float>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
+        // Shapes are checked here, where the caller's location is known: the kernels below,
+        // compiled per instruction set, cannot pass it on to their panic.
+        if a.shape() != b.shape() {
+            Shape::broadcast(self.name(), a.shape(), b.shape());
+        }
         if a.numel() <= INLINE && b.numel() <= INLINE {
             // A few numbers: no loop to vectorise, so no call into a kernel.
             return a.zip_map_inlined(b, self.name(), |x, y| self.eval(x, y));
@@ -176,30 +180,37 @@ pub(crate) fn where_backward<T: Float, A: Algebra<T>>(
 #[allow(clippy::should_implement_trait)]
 impl<T: Float> Tensor<T> {
     /// x + y, broadcasting.
+    #[track_caller]
     pub fn add(&self, y: &Tensor<T>) -> Tensor<T> {
         Binary::Add.apply(self, y)
     }
     /// x - y, broadcasting.
+    #[track_caller]
     pub fn sub(&self, y: &Tensor<T>) -> Tensor<T> {
         Binary::Sub.apply(self, y)
     }
     /// x * y, broadcasting.
+    #[track_caller]
     pub fn mul(&self, y: &Tensor<T>) -> Tensor<T> {
         Binary::Mul.apply(self, y)
     }
     /// x / y, broadcasting.
+    #[track_caller]
     pub fn div(&self, y: &Tensor<T>) -> Tensor<T> {
         Binary::Div.apply(self, y)
     }
     /// The elementwise maximum, broadcasting.
+    #[track_caller]
     pub fn maximum(&self, y: &Tensor<T>) -> Tensor<T> {
         Binary::Max.apply(self, y)
     }
     /// The elementwise minimum, broadcasting.
+    #[track_caller]
     pub fn minimum(&self, y: &Tensor<T>) -> Tensor<T> {
         Binary::Min.apply(self, y)
     }
     /// 1 where `x cmp y` holds, else 0, broadcasting.
+    #[track_caller]
     pub fn compare(&self, y: &Tensor<T>, cmp: Cmp) -> Tensor<T> {
         // One loop per comparison: matching on `cmp` for every element kept the loop scalar,
         // 15-20 times slower.
@@ -213,6 +224,7 @@ impl<T: Float> Tensor<T> {
         }
     }
     /// 1 where `x cmp c` holds, else 0.
+    #[track_caller]
     pub fn compare_scalar(&self, c: T, cmp: Cmp) -> Tensor<T> {
         match cmp {
             Cmp::Gt => self.map(move |a| one_if(a > c)),
@@ -223,6 +235,7 @@ impl<T: Float> Tensor<T> {
         }
     }
     /// `mask ? a : b` elementwise (`self` is the mask, nonzero meaning true), broadcasting.
+    #[track_caller]
     pub fn where_(&self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
         let shape = Shape::broadcast(
             "where_",
@@ -240,6 +253,7 @@ impl<T: Float> Tensor<T> {
 
 #[allow(clippy::should_implement_trait)]
 impl<'t, T: Float> Var<'t, T> {
+    #[track_caller]
     fn binary(self, op: Binary, other: Var<'t, T>) -> Var<'t, T> {
         self.assert_same_tape(&[other], op.name());
         let value = op.apply(&self.tape.value(self.id), &other.tape.value(other.id));
@@ -247,57 +261,70 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// x + y, broadcasting (also the `+` operator).
+    #[track_caller]
     pub fn add(self, y: Var<'t, T>) -> Var<'t, T> {
         self.binary(Binary::Add, y)
     }
     /// x - y, broadcasting (also the `-` operator).
+    #[track_caller]
     pub fn sub(self, y: Var<'t, T>) -> Var<'t, T> {
         self.binary(Binary::Sub, y)
     }
     /// x * y, broadcasting (also the `*` operator).
+    #[track_caller]
     pub fn mul(self, y: Var<'t, T>) -> Var<'t, T> {
         self.binary(Binary::Mul, y)
     }
     /// x / y, broadcasting (also the `/` operator).
+    #[track_caller]
     pub fn div(self, y: Var<'t, T>) -> Var<'t, T> {
         self.binary(Binary::Div, y)
     }
     /// The elementwise maximum, broadcasting (ties send the gradient to `self`).
+    #[track_caller]
     pub fn maximum(self, y: Var<'t, T>) -> Var<'t, T> {
         self.binary(Binary::Max, y)
     }
     /// The elementwise minimum, broadcasting (ties send the gradient to `self`).
+    #[track_caller]
     pub fn minimum(self, y: Var<'t, T>) -> Var<'t, T> {
         self.binary(Binary::Min, y)
     }
 
     /// 1 where `x cmp y` holds, else 0: a constant mask (no gradient flows through it).
+    #[track_caller]
     pub fn compare(self, y: Var<'t, T>, cmp: Cmp) -> Var<'t, T> {
         self.assert_same_tape(&[y], "compare");
         let value = self.tape.value(self.id).compare(&y.tape.value(y.id), cmp);
         self.tape.constant(value)
     }
     /// Mask of x > y (constant).
+    #[track_caller]
     pub fn gt(self, y: Var<'t, T>) -> Var<'t, T> {
         self.compare(y, Cmp::Gt)
     }
     /// Mask of x >= y (constant).
+    #[track_caller]
     pub fn ge(self, y: Var<'t, T>) -> Var<'t, T> {
         self.compare(y, Cmp::Ge)
     }
     /// Mask of x < y (constant).
+    #[track_caller]
     pub fn lt(self, y: Var<'t, T>) -> Var<'t, T> {
         self.compare(y, Cmp::Lt)
     }
     /// Mask of x <= y (constant).
+    #[track_caller]
     pub fn le(self, y: Var<'t, T>) -> Var<'t, T> {
         self.compare(y, Cmp::Le)
     }
     /// Mask of x == y (constant).
+    #[track_caller]
     pub fn eq(self, y: Var<'t, T>) -> Var<'t, T> {
         self.compare(y, Cmp::Eq)
     }
     /// 1 where `x cmp c` holds, else 0 (constant).
+    #[track_caller]
     pub fn compare_scalar(self, c: T, cmp: Cmp) -> Var<'t, T> {
         let value = self.tape.value(self.id).compare_scalar(c, cmp);
         self.tape.constant(value)
@@ -316,6 +343,7 @@ impl<'t, T: Float> Var<'t, T> {
 /// assert_eq!(y.value().data(), &[2.0, 9.0]);
 /// assert_eq!(x.grad().unwrap().data(), &[-1.0, 6.0]);
 /// ```
+#[track_caller]
 pub fn where_<'t, T: Float>(mask: Var<'t, T>, a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
     mask.assert_same_tape(&[a, b], "where_");
     let value = {
@@ -325,83 +353,3 @@ pub fn where_<'t, T: Float>(mask: Var<'t, T>, a: Var<'t, T>, b: Var<'t, T>) -> V
     // The mask never receives a gradient: the rule emits none for parent 0.
     mask.tape.push(Op::Where, &[mask.id, a.id, b.id], value)
 }
-
-// Operators: Var with Var, Var with scalars (both sides), and &Tensor with &Tensor.
-
-macro_rules! var_operators {
-    ($($trait:ident $method:ident $scalar:expr;)*) => {$(
-        impl<'t, T: Float> $trait for Var<'t, T> {
-            type Output = Var<'t, T>;
-            fn $method(self, rhs: Var<'t, T>) -> Var<'t, T> {
-                Var::$method(self, rhs)
-            }
-        }
-        impl<'t, T: Float> $trait<T> for Var<'t, T> {
-            type Output = Var<'t, T>;
-            fn $method(self, rhs: T) -> Var<'t, T> {
-                #[allow(clippy::redundant_closure_call)]
-                ($scalar)(self, rhs)
-            }
-        }
-        impl<T: Float> $trait for &Tensor<T> {
-            type Output = Tensor<T>;
-            fn $method(self, rhs: &Tensor<T>) -> Tensor<T> {
-                Tensor::$method(self, rhs)
-            }
-        }
-    )*};
-}
-
-var_operators! {
-    Add add |x: Var<'t, T>, c| x.add_scalar(c);
-    Sub sub |x: Var<'t, T>, c: T| x.add_scalar(-c);
-    Mul mul |x: Var<'t, T>, c| x.scale(c);
-    Div div |x: Var<'t, T>, c: T| x.scale(T::ONE / c);
-}
-
-impl<'t, T: Float> Neg for Var<'t, T> {
-    type Output = Var<'t, T>;
-    fn neg(self) -> Var<'t, T> {
-        Var::neg(self)
-    }
-}
-
-impl<T: Float> Neg for &Tensor<T> {
-    type Output = Tensor<T>;
-    fn neg(self) -> Tensor<T> {
-        Tensor::neg(self)
-    }
-}
-
-/// `c + x`, `c - x`, `c * x` and `c / x` with a plain number on the left, for a handle type.
-macro_rules! scalar_lhs_operators {
-    ($var:ident: $($t:ty),*) => {$(
-        impl<'t> Add<$var<'t, $t>> for $t {
-            type Output = $var<'t, $t>;
-            fn add(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
-                rhs.add_scalar(self)
-            }
-        }
-        impl<'t> Sub<$var<'t, $t>> for $t {
-            type Output = $var<'t, $t>;
-            fn sub(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
-                rhs.neg().add_scalar(self)
-            }
-        }
-        impl<'t> Mul<$var<'t, $t>> for $t {
-            type Output = $var<'t, $t>;
-            fn mul(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
-                rhs.scale(self)
-            }
-        }
-        impl<'t> Div<$var<'t, $t>> for $t {
-            type Output = $var<'t, $t>;
-            fn div(self, rhs: $var<'t, $t>) -> $var<'t, $t> {
-                rhs.recip().scale(self)
-            }
-        }
-    )*};
-}
-
-scalar_lhs_operators!(Var: f32, f64);
-scalar_lhs_operators!(ScalarVar: f32, f64);

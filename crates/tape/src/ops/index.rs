@@ -6,6 +6,7 @@ use crate::ops::Op;
 use crate::storage::INLINE;
 use crate::{Float, Shape, Tensor, Var};
 
+#[track_caller]
 fn check_indices(op: &str, idx: &[usize], bound: usize, shape: &Shape, axis: usize) {
     if let Some(&bad) = idx.iter().find(|&&i| i >= bound) {
         panic!("{op}: index {bad} out of range for axis {axis} of length {bound} (shape {shape})");
@@ -13,6 +14,7 @@ fn check_indices(op: &str, idx: &[usize], bound: usize, shape: &Shape, axis: usi
 }
 
 /// For `gather`/`scatter_add`: the index count per lane, checking the index length fits.
+#[track_caller]
 fn per_lane(op: &str, idx_len: usize, outer: usize, inner: usize, shape: &Shape) -> usize {
     let lanes = outer * inner;
     assert!(
@@ -25,6 +27,7 @@ fn per_lane(op: &str, idx_len: usize, outer: usize, inner: usize, shape: &Shape)
 impl<T: Float> Tensor<T> {
     /// Whole slices along `axis`, picked by `idx` (repeats allowed):
     /// `out[.., j, ..] = x[.., idx[j], ..]`.
+    #[track_caller]
     pub fn index_select(&self, axis: usize, idx: &[usize]) -> Tensor<T> {
         self.shape().dim("index_select", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
@@ -49,6 +52,7 @@ impl<T: Float> Tensor<T> {
 
     /// The adjoint of `index_select`: `out` has length `size` along `axis`, starts at zero, and
     /// `out[.., idx[j], ..] += x[.., j, ..]`.
+    #[track_caller]
     pub fn index_add(&self, axis: usize, idx: &[usize], size: usize) -> Tensor<T> {
         self.shape().dim("index_add", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
@@ -80,6 +84,7 @@ impl<T: Float> Tensor<T> {
     /// One element per index along `axis`. With `x` viewed as `[outer, n, inner]` and `idx` as
     /// `[outer, k, inner]`, `out[o, j, i] = x[o, idx[o, j, i], i]`; the result has length `k`
     /// along `axis`. Picking the label's logit of each row is `gather(1, &labels)`.
+    #[track_caller]
     pub fn gather(&self, axis: usize, idx: &[usize]) -> Tensor<T> {
         self.shape().dim("gather", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
@@ -98,6 +103,7 @@ impl<T: Float> Tensor<T> {
 
     /// The adjoint of `gather`: `out` has length `size` along `axis`, starts at zero, and
     /// `out[o, idx[o, j, i], i] += x[o, j, i]`.
+    #[track_caller]
     pub fn scatter_add(&self, axis: usize, idx: &[usize], size: usize) -> Tensor<T> {
         self.shape().dim("scatter_add", axis);
         let (_, k, inner) = self.shape().split_at_axis(axis);
@@ -120,6 +126,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Rows of the identity: `out[i, labels[i]] = 1`, shape `[labels.len(), classes]`.
+    #[track_caller]
     pub fn one_hot(labels: &[usize], classes: usize) -> Tensor<T> {
         check_indices(
             "one_hot",
@@ -158,6 +165,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
 impl<'t, T: Float> Var<'t, T> {
     /// Whole slices along `axis`, picked by `idx` (see [`Tensor::index_select`]). Looking up
     /// class centres by label is `centres.index_select(0, &labels)`.
+    #[track_caller]
     pub fn index_select(self, axis: usize, idx: &[usize]) -> Var<'t, T> {
         let value = self.tape.value(self.id).index_select(axis, idx);
         let idx = self.tape.push_ints(idx);
@@ -166,6 +174,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// The adjoint of `index_select` (see [`Tensor::index_add`]).
+    #[track_caller]
     pub fn index_add(self, axis: usize, idx: &[usize], size: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).index_add(axis, idx, size);
         let idx = self.tape.push_ints(idx);
@@ -184,6 +193,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// picked.sum().backward();
     /// assert_eq!(logits.grad().unwrap().data(), &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
     /// ```
+    #[track_caller]
     pub fn gather(self, axis: usize, idx: &[usize]) -> Var<'t, T> {
         let value = self.tape.value(self.id).gather(axis, idx);
         let idx = self.tape.push_ints(idx);
@@ -191,6 +201,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// The adjoint of `gather` (see [`Tensor::scatter_add`]).
+    #[track_caller]
     pub fn scatter_add(self, axis: usize, idx: &[usize], size: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).scatter_add(axis, idx, size);
         let idx = self.tape.push_ints(idx);
@@ -201,6 +212,7 @@ impl<'t, T: Float> Var<'t, T> {
 
 impl<T: Float> crate::Tape<T> {
     /// A constant one-hot matrix `[labels.len(), classes]`.
+    #[track_caller]
     pub fn one_hot(&self, labels: &[usize], classes: usize) -> Var<'_, T> {
         self.constant(Tensor::one_hot(labels, classes))
     }

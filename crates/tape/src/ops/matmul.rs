@@ -12,6 +12,7 @@ fn view(p: usize, q: usize, transposed: bool) -> (usize, usize) {
 }
 
 /// The result shape of `op(a) op(b)`, or a panic naming the operation and both shapes.
+#[track_caller]
 fn product_shape(
     op: &str,
     a: &Shape,
@@ -19,20 +20,30 @@ fn product_shape(
     ta: bool,
     tb: bool,
 ) -> (usize, usize, usize, usize, Shape) {
-    let fail = |why: String| -> ! { panic!("{op}: {a} x {b}: {why}") };
+    // A nested function, not a closure: it passes the caller's location on to the panic.
+    #[track_caller]
+    fn fail(op: &str, a: &Shape, b: &Shape, why: String) -> ! {
+        panic!("{op}: {a} x {b}: {why}")
+    }
     let (ra, rb) = (a.rank(), b.rank());
     if !(ra == 2 || ra == 3) || ra != rb {
-        fail(format!(
-            "expects two matrices or two batches of matrices (ranks 2 or 3), found ranks {ra} and {rb}"
-        ));
+        fail(
+            op,
+            a,
+            b,
+            format!(
+                "expects two matrices or two batches of matrices (ranks 2 or 3), found ranks {ra} and {rb}"
+            ),
+        );
     }
     let batch = if ra == 3 {
         if a.dims()[0] != b.dims()[0] {
-            fail(format!(
-                "batch sizes {} and {} differ",
-                a.dims()[0],
-                b.dims()[0]
-            ));
+            fail(
+                op,
+                a,
+                b,
+                format!("batch sizes {} and {} differ", a.dims()[0], b.dims()[0]),
+            );
         }
         a.dims()[0]
     } else {
@@ -41,7 +52,7 @@ fn product_shape(
     let (am, ak) = view(a.dims()[ra - 2], a.dims()[ra - 1], ta);
     let (bk, bn) = view(b.dims()[rb - 2], b.dims()[rb - 1], tb);
     if ak != bk {
-        fail(format!("inner dimensions {ak} and {bk} differ"));
+        fail(op, a, b, format!("inner dimensions {ak} and {bk} differ"));
     }
     let out = if ra == 3 {
         Shape::new(&[batch, am, bn])
@@ -52,6 +63,7 @@ fn product_shape(
 }
 
 /// Panics unless `bias` is `[n]` or `[1, n]`, naming the operation and all three shapes.
+#[track_caller]
 fn check_bias(op: &str, x: &Shape, w: &Shape, bias: &Shape, n: usize) {
     let fits = match bias.dims() {
         [len] | [1, len] => *len == n,
@@ -66,12 +78,14 @@ fn check_bias(op: &str, x: &Shape, w: &Shape, bias: &Shape, n: usize) {
 impl<T: Float> Tensor<T> {
     /// The matrix product (2-D), or the batched product of two `[batch, m, k]` / `[batch, k, n]`
     /// tensors.
+    #[track_caller]
     pub fn matmul(&self, b: &Tensor<T>) -> Tensor<T> {
         self.matmul_t(b, false, false)
     }
 
     /// `op(a) op(b)`, where `op` transposes the last two axes when its flag is set. The
     /// transposed operand is read in place, never copied.
+    #[track_caller]
     pub fn matmul_t(&self, b: &Tensor<T>, ta: bool, tb: bool) -> Tensor<T> {
         self.product(b, ta, tb, None, false)
     }
@@ -90,15 +104,18 @@ impl<T: Float> Tensor<T> {
     ///
     /// Panics naming the shapes when the product is undefined or the bias does not match its
     /// columns.
+    #[track_caller]
     pub fn linear(&self, w: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
         self.product(w, false, false, Some(b), false)
     }
 
     /// `relu(x W + b)`: [`Tensor::linear`] with the ReLU applied as the tiles are stored.
+    #[track_caller]
     pub fn linear_relu(&self, w: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
         self.product(w, false, false, Some(b), true)
     }
 
+    #[track_caller]
     fn product(
         &self,
         b: &Tensor<T>,
@@ -213,12 +230,14 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// Shape mismatches panic with both shapes:
     /// `matmul: [128, 784] x [512, 10]: inner dimensions 784 and 512 differ`.
+    #[track_caller]
     pub fn matmul(self, b: Var<'t, T>) -> Var<'t, T> {
         self.matmul_t(b, false, false)
     }
 
     /// `op(a) op(b)` where `op` transposes the last two axes when its flag is set; `x.matmul_t(w,
     /// false, true)` is `x w^T` without copying `w`.
+    #[track_caller]
     pub fn matmul_t(self, b: Var<'t, T>, ta: bool, tb: bool) -> Var<'t, T> {
         self.assert_same_tape(&[b], "matmul");
         let value = self
@@ -248,6 +267,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     ///
     /// Panics naming the shapes when the product is undefined or the bias does not match.
+    #[track_caller]
     pub fn linear(self, w: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
         self.record_linear(w, b, false)
     }
@@ -268,10 +288,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(w.grad().unwrap().to_vec(), vec![1.0, 0.0, 2.0, 0.0]);
     /// assert_eq!(b.grad().unwrap().to_vec(), vec![1.0, 0.0]);
     /// ```
+    #[track_caller]
     pub fn linear_relu(self, w: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
         self.record_linear(w, b, true)
     }
 
+    #[track_caller]
     fn record_linear(self, w: Var<'t, T>, b: Var<'t, T>, relu: bool) -> Var<'t, T> {
         self.assert_same_tape(&[w, b], if relu { "linear_relu" } else { "linear" });
         // The values are borrowed from the tape only for the product, not across `push`.

@@ -10,6 +10,7 @@ use crate::{Algebra, Float};
 pub(crate) mod binary;
 pub(crate) mod index;
 pub(crate) mod matmul;
+mod operators;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod softmax;

@@ -23,7 +23,7 @@ pub enum Reduce {
 }
 
 impl Reduce {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Reduce::Sum => "sum",
             Reduce::Mean => "mean",
@@ -36,6 +36,7 @@ impl Reduce {
 }
 
 /// The shape of a reduction's result.
+#[track_caller]
 fn reduced_shape(op: &str, x: &Shape, axis: Option<usize>, keepdim: bool) -> Shape {
     match axis {
         None if keepdim => Shape::ones(x.rank()),
@@ -116,30 +117,36 @@ fn fold_lanes<T: Float>(
 impl<T: Float> Tensor<T> {
     /// Reduces over all elements (`axis = None`) or along `axis`, keeping that axis with
     /// length 1 when `keepdim` is set.
+    #[track_caller]
     pub fn reduce(&self, kind: Reduce, axis: Option<usize>, keepdim: bool) -> Tensor<T> {
         let shape = reduced_shape(kind.name(), self.shape(), axis, keepdim);
         reduce_kernel(self, kind, axis, shape)
     }
 
     /// Sum of all elements (rank 0).
+    #[track_caller]
     pub fn sum(&self) -> Tensor<T> {
         self.reduce(Reduce::Sum, None, false)
     }
     /// Mean of all elements (rank 0).
+    #[track_caller]
     pub fn mean(&self) -> Tensor<T> {
         self.reduce(Reduce::Mean, None, false)
     }
     /// Sum along `axis`.
+    #[track_caller]
     pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Tensor<T> {
         self.reduce(Reduce::Sum, Some(axis), keepdim)
     }
     /// Maximum along `axis`.
+    #[track_caller]
     pub fn max_axis(&self, axis: usize, keepdim: bool) -> Tensor<T> {
         self.reduce(Reduce::Max, Some(axis), keepdim)
     }
 
     /// Index of the largest element along `axis` for each position of the other axes (first
     /// one on ties); a constant with no gradient.
+    #[track_caller]
     pub fn argmax(&self, axis: usize) -> Vec<usize> {
         self.shape().dim("argmax", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
@@ -239,6 +246,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
 
 impl<'t, T: Float> Var<'t, T> {
     /// Reduces over all elements (`axis = None`) or along `axis`.
+    #[track_caller]
     pub fn reduce(self, kind: Reduce, axis: Option<usize>, keepdim: bool) -> Var<'t, T> {
         let value = self.tape.value(self.id).reduce(kind, axis, keepdim);
         self.tape.push(
@@ -253,51 +261,63 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Sum of all elements (rank 0).
+    #[track_caller]
     pub fn sum(self) -> Var<'t, T> {
         self.reduce(Reduce::Sum, None, false)
     }
     /// Mean of all elements (rank 0).
+    #[track_caller]
     pub fn mean(self) -> Var<'t, T> {
         self.reduce(Reduce::Mean, None, false)
     }
     /// Largest element (rank 0).
+    #[track_caller]
     pub fn max(self) -> Var<'t, T> {
         self.reduce(Reduce::Max, None, false)
     }
     /// Smallest element (rank 0).
+    #[track_caller]
     pub fn min(self) -> Var<'t, T> {
         self.reduce(Reduce::Min, None, false)
     }
     /// ln sum e^x over all elements (rank 0), stable for large inputs.
+    #[track_caller]
     pub fn logsumexp(self) -> Var<'t, T> {
         self.reduce(Reduce::LogSumExp, None, false)
     }
     /// Sum along `axis`.
+    #[track_caller]
     pub fn sum_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
         self.reduce(Reduce::Sum, Some(axis), keepdim)
     }
     /// Mean along `axis`.
+    #[track_caller]
     pub fn mean_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
         self.reduce(Reduce::Mean, Some(axis), keepdim)
     }
     /// Maximum along `axis`.
+    #[track_caller]
     pub fn max_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
         self.reduce(Reduce::Max, Some(axis), keepdim)
     }
     /// Minimum along `axis`.
+    #[track_caller]
     pub fn min_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
         self.reduce(Reduce::Min, Some(axis), keepdim)
     }
     /// ln sum e^x along `axis`, computed with the lane maximum subtracted.
+    #[track_caller]
     pub fn logsumexp_axis(self, axis: usize, keepdim: bool) -> Var<'t, T> {
         self.reduce(Reduce::LogSumExp, Some(axis), keepdim)
     }
     /// Euclidean norm along `axis` (or of everything, with `None`); its gradient is 0 rather
     /// than NaN where the norm is 0, so coinciding embeddings are safe.
+    #[track_caller]
     pub fn norm(self, axis: Option<usize>, keepdim: bool) -> Var<'t, T> {
         self.reduce(Reduce::Norm, axis, keepdim)
     }
     /// Index of the largest element along `axis` (a constant; no gradient).
+    #[track_caller]
     pub fn argmax(self, axis: usize) -> Vec<usize> {
         self.tape.value(self.id).argmax(axis)
     }

@@ -10,6 +10,7 @@ use crate::shape::for_each_broadcast;
 use crate::storage::INLINE;
 use crate::{Float, Shape, Tensor, Var};
 
+#[track_caller]
 fn check_perm(shape: &Shape, perm: &[usize]) {
     let mut seen: SmallVec<[bool; 4]> = SmallVec::from_elem(false, shape.rank());
     let ok = perm.len() == shape.rank()
@@ -30,6 +31,7 @@ fn inverse_perm(perm: &[usize]) -> SmallVec<[usize; 4]> {
     inv
 }
 
+#[track_caller]
 fn check_narrow(shape: &Shape, axis: usize, start: usize, len: usize) {
     let d = shape.dim("narrow", axis);
     assert!(
@@ -41,6 +43,7 @@ fn check_narrow(shape: &Shape, axis: usize, start: usize, len: usize) {
 
 impl<T: Float> Tensor<T> {
     /// Reorders the axes: axis `i` of the result is axis `perm[i]` of `self`.
+    #[track_caller]
     pub fn permute(&self, perm: &[usize]) -> Tensor<T> {
         check_perm(self.shape(), perm);
         let dims: SmallVec<[usize; 4]> = perm.iter().map(|&p| self.dims()[p]).collect();
@@ -72,6 +75,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Swaps two axes.
+    #[track_caller]
     pub fn transpose(&self, a: usize, b: usize) -> Tensor<T> {
         self.shape().dim("transpose", a.max(b));
         let mut perm: SmallVec<[usize; 4]> = (0..self.rank()).collect();
@@ -80,6 +84,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Broadcasts to `shape` under NumPy rules (copies the elements).
+    #[track_caller]
     pub fn broadcast_to(&self, shape: &Shape) -> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
@@ -130,6 +135,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Sums over broadcast dimensions down to `shape`: the adjoint of [`Tensor::broadcast_to`].
+    #[track_caller]
     pub fn sum_to(&self, shape: &Shape) -> Tensor<T> {
         if self.shape() == shape {
             return self.clone();
@@ -164,6 +170,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// `len` entries along `axis`, starting at `start` (copied).
+    #[track_caller]
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Tensor<T> {
         check_narrow(self.shape(), axis, start, len);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
@@ -180,6 +187,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Zero padding: `before` zeros ahead of and `after` zeros behind the entries along `axis`.
+    #[track_caller]
     pub fn pad(&self, axis: usize, before: usize, after: usize) -> Tensor<T> {
         self.shape().dim("pad", axis);
         let (outer, n, inner) = self.shape().split_at_axis(axis);
@@ -195,6 +203,7 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Joins tensors along an existing axis; all other dimensions must agree.
+    #[track_caller]
     pub fn concat(parts: &[&Tensor<T>], axis: usize) -> Tensor<T> {
         let shape = concat_shape(parts.iter().map(|t| t.shape()), axis);
         let (outer, _, inner) = shape.split_at_axis(axis);
@@ -215,6 +224,7 @@ impl<T: Float> Tensor<T> {
     }
 }
 
+#[track_caller]
 fn concat_shape<'a>(mut shapes: impl Iterator<Item = &'a Shape>, axis: usize) -> Shape {
     let first = shapes.next().expect("concat: no tensors to join").clone();
     let mut total = first.dim("concat", axis);
@@ -264,6 +274,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
 
 impl<'t, T: Float> Var<'t, T> {
     /// The same elements under a new shape with the same number of elements.
+    #[track_caller]
     pub fn reshape(self, shape: impl Into<Shape>) -> Var<'t, T> {
         let shape = shape.into();
         if shape == self.shape() {
@@ -274,6 +285,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Reorders the axes: axis `i` of the result is axis `perm[i]` of `self`.
+    #[track_caller]
     pub fn permute(self, perm: &[usize]) -> Var<'t, T> {
         let value = self.tape.value(self.id).permute(perm);
         self.tape.push(
@@ -286,6 +298,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Swaps two axes.
+    #[track_caller]
     pub fn transpose(self, a: usize, b: usize) -> Var<'t, T> {
         self.shape().dim("transpose", a.max(b));
         let mut perm: SmallVec<[usize; 4]> = (0..self.shape().rank()).collect();
@@ -294,6 +307,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// The transpose of a matrix.
+    #[track_caller]
     pub fn t(self) -> Var<'t, T> {
         let r = self.shape().rank();
         assert!(
@@ -305,6 +319,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Broadcasts to `shape` under NumPy rules.
+    #[track_caller]
     pub fn broadcast_to(self, shape: impl Into<Shape>) -> Var<'t, T> {
         let shape = shape.into();
         if shape == self.shape() {
@@ -316,6 +331,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Sums over broadcast dimensions down to `shape` (the adjoint of `broadcast_to`), built
     /// from axis sums and a reshape.
+    #[track_caller]
     pub fn sum_to(self, shape: impl Into<Shape>) -> Var<'t, T> {
         let target = shape.into();
         let own = self.shape();
@@ -338,6 +354,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Inserts an axis of length 1 at position `axis`.
+    #[track_caller]
     pub fn unsqueeze(self, axis: usize) -> Var<'t, T> {
         let mut dims = self.dims();
         assert!(
@@ -350,6 +367,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Flattens everything but the first axis: `[n, ...] -> [n, rest]`.
+    #[track_caller]
     pub fn flatten(self) -> Var<'t, T> {
         let s = self.shape();
         let n = s.dims().first().copied().unwrap_or(1);
@@ -357,6 +375,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// `len` entries along `axis`, starting at `start`.
+    #[track_caller]
     pub fn narrow(self, axis: usize, start: usize, len: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).narrow(axis, start, len);
         self.tape
@@ -364,6 +383,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Zero padding along `axis`.
+    #[track_caller]
     pub fn pad(self, axis: usize, before: usize, after: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).pad(axis, before, after);
         self.tape.push(Op::Pad { axis, before }, &[self.id], value)
@@ -380,6 +400,7 @@ impl<'t, T: Float> Var<'t, T> {
 /// let c = concat(&[a, b], 0);
 /// assert_eq!(c.dims().as_slice(), &[3, 2]);
 /// ```
+#[track_caller]
 pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
     let first = *parts.first().expect("concat: no variables to join");
     first.assert_same_tape(parts, "concat");
@@ -393,6 +414,7 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
 }
 
 /// Stacks same-shape variables along a new axis `axis`.
+#[track_caller]
 pub fn stack<'t, T: Float>(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
     let expanded: Vec<Var<'t, T>> = parts.iter().map(|p| p.unsqueeze(axis)).collect();
     concat(&expanded, axis)

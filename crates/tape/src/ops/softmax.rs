@@ -11,12 +11,14 @@ use crate::{Float, Shape, Tensor, Var};
 
 impl<T: Float> Tensor<T> {
     /// ln softmax along `axis`: `x - logsumexp(x)`, with the lane maximum subtracted first.
+    #[track_caller]
     pub fn log_softmax(&self, axis: usize) -> Tensor<T> {
         self.shape().dim("log_softmax", axis);
         log_softmax_kernel(self, axis)
     }
 
     /// softmax along `axis`: `e^(x - max) / sum e^(x - max)`.
+    #[track_caller]
     pub fn softmax(&self, axis: usize) -> Tensor<T> {
         self.shape().dim("softmax", axis);
         self.log_softmax(axis).exp()
@@ -184,6 +186,7 @@ impl<T: Float> Tensor<T> {
     /// The log-probability of each row's label: `ln softmax(x_i)[labels_i] = x[i, labels_i] -
     /// logsumexp(x_i)` for `x [n, k]`, shape `[n]`. The same values as
     /// `log_softmax(1).gather(1, labels)`, without materialising the `[n, k]` log-softmax.
+    #[track_caller]
     pub fn log_softmax_gather(&self, labels: &[usize]) -> Tensor<T> {
         let k = rows_with_labels("log_softmax_gather", self.shape(), labels);
         log_softmax_gather_kernel(self, labels, k)
@@ -193,7 +196,8 @@ impl<T: Float> Tensor<T> {
     /// for each row (`self` is `g [n]`, `logp` the forward's output). One pass over the
     /// logits: the forward's logsumexp is recovered from its output, `lse_i = x[i, y_i] -
     /// logp_i`, so `softmax(x_i) = e^(x_i - lse_i)` needs neither the maximum nor the sum
-    /// again. Its rounding (half an ulp of `logp_i`) is that of the usual `e^(log_softmax)`.
+    /// again. Its rounding (half an ulp of `logp_i`) is that of the usual `e^(log_softmax)`;
+    /// rows whose values are so large that this ulp matters compute their logsumexp anew.
     pub(crate) fn log_softmax_gather_grad_eager(
         &self,
         x: &Tensor<T>,
@@ -260,7 +264,17 @@ crate::kernel! {
             fill_rows(v, n, k, n * k >= PARALLEL_ELEMENTS, |rows, out| {
                 for (i, out) in rows.zip(out.chunks_exact_mut(k)) {
                     let row = &x[i * k..(i + 1) * k];
-                    let lse = row[labels[i]] - logp[i];
+                    let (x_label, logp_i) = (row[labels[i]], logp[i]);
+                    // The recovered lse carries an ulp of the larger of `x_label` and
+                    // `logp_i`: nothing for usual logits, but with logits near 1e9 (f32) that
+                    // ulp is hundreds, e^(x - lse) overflowed to inf (found by anomaly
+                    // detection) or vanished. Such rows compute their logsumexp again.
+                    let error = (x_label.abs() + logp_i.abs()) * T::EPSILON;
+                    let lse = if error < T::from_f64(1e-3) {
+                        x_label - logp_i
+                    } else {
+                        row_logsumexp::<I, T>(row)
+                    };
                     let minus_g = -g[i];
                     for (o, &x) in out.iter_mut().zip(row) {
                         o.write(minus_g * (x - lse).exp_on::<I>());
@@ -275,6 +289,7 @@ crate::kernel! {
 }
 
 /// `x [n, k]` with `n` labels below `k`: returns `k`, or panics naming the operation.
+#[track_caller]
 fn rows_with_labels(op: &str, x: &Shape, labels: &[usize]) -> usize {
     assert!(
         x.rank() == 2 && x.dims()[0] == labels.len(),
@@ -324,12 +339,14 @@ fn fold_row_pairs<T: Float>(g: &[T], y: &[T]) -> T {
 
 impl<'t, T: Float> Var<'t, T> {
     /// softmax along `axis`, computed stably (the lane maximum is subtracted).
+    #[track_caller]
     pub fn softmax(self, axis: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).softmax(axis);
         self.tape.push(Op::Softmax { axis }, &[self.id], value)
     }
 
     /// ln softmax along `axis`, computed as `x - logsumexp(x)`: finite for logits of any size.
+    #[track_caller]
     pub fn log_softmax(self, axis: usize) -> Var<'t, T> {
         let value = self.tape.value(self.id).log_softmax(axis);
         self.tape.push(Op::LogSoftmax { axis }, &[self.id], value)
@@ -351,6 +368,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = z.grad().unwrap();
     /// assert!(g.data().iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-15));
     /// ```
+    #[track_caller]
     pub fn log_softmax_gather(self, labels: &[usize]) -> Var<'t, T> {
         let value = self.tape.value(self.id).log_softmax_gather(labels);
         let idx = self.tape.push_ints(labels);
@@ -370,6 +388,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let b = tape.constant(Tensor::from_vec(vec![3.0, 4.0], [1, 2]));
     /// assert_eq!(a.pairwise_sq_dists(b).value().data(), &[25.0, 13.0]);
     /// ```
+    #[track_caller]
     pub fn pairwise_sq_dists(self, other: Var<'t, T>) -> Var<'t, T> {
         let (sa, sb) = (self.shape(), other.shape());
         assert!(

@@ -181,7 +181,7 @@ macro_rules! unary_methods {
         }
         #[allow(clippy::should_implement_trait)]
         impl<'t, T: Float> Var<'t, T> {
-            $($(#[$doc])* pub fn $name(self) -> Var<'t, T> {
+            $($(#[$doc])* #[track_caller] pub fn $name(self) -> Var<'t, T> {
                 self.unary(Unary::$variant)
             })*
         }
@@ -251,32 +251,39 @@ impl<T: Float> Tensor<T> {
 }
 
 impl<'t, T: Float> Var<'t, T> {
+    #[track_caller]
     pub(crate) fn unary(self, op: Unary<T>) -> Var<'t, T> {
         let value = op.apply(&self.tape.value(self.id));
         self.tape.push(Op::Unary(op), &[self.id], value)
     }
 
     /// x^p, elementwise.
+    #[track_caller]
     pub fn powf(self, p: T) -> Var<'t, T> {
         self.unary(Unary::Powf(p))
     }
     /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
+    #[track_caller]
     pub fn clamp(self, lo: T, hi: T) -> Var<'t, T> {
         self.unary(Unary::Clamp(lo, hi))
     }
     /// max(x, c), elementwise.
+    #[track_caller]
     pub fn maximum_scalar(self, c: T) -> Var<'t, T> {
         self.unary(Unary::Clamp(c, T::INFINITY))
     }
     /// min(x, c), elementwise.
+    #[track_caller]
     pub fn minimum_scalar(self, c: T) -> Var<'t, T> {
         self.unary(Unary::Clamp(T::NEG_INFINITY, c))
     }
     /// c x, elementwise.
+    #[track_caller]
     pub fn scale(self, c: T) -> Var<'t, T> {
         self.unary(Unary::Scale(c))
     }
     /// x + c, elementwise.
+    #[track_caller]
     pub fn add_scalar(self, c: T) -> Var<'t, T> {
         self.unary(Unary::AddScalar(c))
     }

@@ -35,30 +35,95 @@ pub struct IdxArray {
 
 /// Reads an IDX file (raw, or gzip-compressed: detected by its first two bytes, whatever the
 /// file name) and checks that its magic number is `expected_magic` and that its length matches
-/// its header.
+/// its header. Errors name the file.
 pub fn read_idx(path: impl AsRef<Path>, expected_magic: u32) -> Result<IdxArray, DataError> {
     let path = path.as_ref();
     let raw = std::fs::read(path).map_err(|e| DataError::new(path, format!("cannot read: {e}")))?;
+    decode_idx(raw, expected_magic).map_err(|message| DataError::new(path, message))
+}
+
+/// Decodes the bytes of an IDX file as stored, raw or gzip-compressed (see [`read_idx`]); the
+/// error names the problem without the file name.
+///
+/// Decompression stops one byte past the size the header announces, so a small file that
+/// inflates to far more (a decompression bomb) costs at most that much memory before it is
+/// rejected; and a header announcing more than its compressed bytes could hold (deflate
+/// expands at most [`MAX_GZIP_RATIO`] times) is rejected before decompressing the data.
+pub fn decode_idx(raw: Vec<u8>, expected_magic: u32) -> Result<IdxArray, String> {
     let bytes = if raw.starts_with(&GZIP_MAGIC) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                DataError::new(
-                    path,
-                    format!("corrupt gzip data ({e}); the download may be incomplete"),
-                )
-            })?;
-        out
+        gunzip_bounded(&raw, expected_magic)?
     } else {
         raw
     };
-    parse_idx(&bytes, expected_magic).map_err(|message| DataError::new(path, message))
+    parse_idx_owned(bytes, expected_magic)
+}
+
+/// The most a deflate stream expands: 258 bytes from about 2 bits, so 1032 times.
+pub const MAX_GZIP_RATIO: usize = 1032;
+
+/// Decompresses `gz` up to one byte past the size its IDX header announces.
+fn gunzip_bounded(gz: &[u8], expected_magic: u32) -> Result<Vec<u8>, String> {
+    let mut decoder = MultiGzDecoder::new(gz);
+    let corrupt =
+        |e: std::io::Error| format!("corrupt gzip data ({e}); the download may be incomplete");
+    // The header first: magic number, then one 4-byte size per dimension.
+    let mut out = Vec::new();
+    read_up_to(&mut decoder, &mut out, 4).map_err(corrupt)?;
+    let magic_fits =
+        out.len() == 4 && u32::from_be_bytes([out[0], out[1], out[2], out[3]]) == expected_magic;
+    if !magic_fits {
+        // Too short or the wrong kind of file: `parse_idx` says which.
+        return Ok(out);
+    }
+    let header_len = 4 + 4 * out[3] as usize;
+    read_up_to(&mut decoder, &mut out, header_len).map_err(corrupt)?;
+    let Some(payload) = announced_payload(&out, header_len) else {
+        return Ok(out);
+    };
+    let limit = header_len.saturating_add(payload);
+    let most = gz.len().saturating_mul(MAX_GZIP_RATIO).saturating_add(64);
+    if limit > most {
+        return Err(format!(
+            "the header announces {limit} bytes, more than {} bytes of gzip data can hold \
+             (deflate expands at most {MAX_GZIP_RATIO} times): a corrupt header",
+            gz.len()
+        ));
+    }
+    out.reserve_exact(limit + 1 - out.len());
+    let rest = (limit + 1 - out.len()) as u64;
+    decoder.take(rest).read_to_end(&mut out).map_err(corrupt)?;
+    if out.len() > limit {
+        return Err(format!(
+            "the gzip data decompresses to more than the {limit} bytes its header announces \
+             (stopped reading there): a corrupt file, or not an IDX file"
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads from `r` until `out` holds `len` bytes or the stream ends.
+fn read_up_to(r: &mut impl Read, out: &mut Vec<u8>, len: usize) -> std::io::Result<()> {
+    let missing = len.saturating_sub(out.len()) as u64;
+    r.take(missing).read_to_end(out).map(|_| ())
+}
+
+/// The data bytes a complete header announces, or `None` if the header is cut short or its
+/// dimensions overflow (`parse_idx` reports both).
+fn announced_payload(bytes: &[u8], header_len: usize) -> Option<usize> {
+    let dims = bytes.get(4..header_len)?;
+    dims.chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .try_fold(1usize, |acc, d| acc.checked_mul(d))
 }
 
 /// Parses the bytes of an uncompressed IDX file (see [`read_idx`]); the error names the
 /// problem without the file name.
 pub fn parse_idx(bytes: &[u8], expected_magic: u32) -> Result<IdxArray, String> {
+    parse_idx_owned(bytes.to_vec(), expected_magic)
+}
+
+/// [`parse_idx`] on bytes it may keep: the header is cut off in place, the data not copied.
+fn parse_idx_owned(mut bytes: Vec<u8>, expected_magic: u32) -> Result<IdxArray, String> {
     if bytes.is_empty() {
         return Err("the file is empty (an interrupted download?)".into());
     }
@@ -111,10 +176,8 @@ pub fn parse_idx(bytes: &[u8], expected_magic: u32) -> Result<IdxArray, String> 
             payload - expected
         ));
     }
-    Ok(IdxArray {
-        dims,
-        data: bytes[header_len..].to_vec(),
-    })
+    bytes.drain(..header_len);
+    Ok(IdxArray { dims, data: bytes })
 }
 
 /// A hint about what a file with the wrong magic number probably is.

@@ -41,6 +41,11 @@ pub fn find_mnist_file(dir: &Path, set: &str, kind: &str) -> Option<PathBuf> {
 /// Reads one MNIST set (`"train"` or `"t10k"`) from `dir`: inputs `[n, rows * cols]` scaled to
 /// `[0, 1]`, labels 0-9. Checks that both files exist and agree with each other.
 pub fn read_mnist_set(dir: &Path, set: &str) -> Result<Dataset, DataError> {
+    read_set(dir, set).map(|(data, _)| data)
+}
+
+/// [`read_mnist_set`], also returning the image size `(rows, cols)`.
+fn read_set(dir: &Path, set: &str) -> Result<(Dataset, (usize, usize)), DataError> {
     let images = find_mnist_file(dir, set, "images");
     let labels = find_mnist_file(dir, set, "labels");
     let (images_path, labels_path) = match (images, labels) {
@@ -61,8 +66,20 @@ pub fn read_mnist_set(dir: &Path, set: &str) -> Result<Dataset, DataError> {
         }
     };
     let pixels = read_images(&images_path)?;
+    let (n, rows, cols) = (pixels.dims()[0], pixels.dims()[1], pixels.dims()[2]);
+    if n == 0 {
+        return Err(DataError::new(
+            &images_path,
+            "holds 0 images: nothing to train or validate on",
+        ));
+    }
+    if rows == 0 || cols == 0 {
+        return Err(DataError::new(
+            &images_path,
+            format!("its images have {rows} x {cols} pixels: an image needs at least one"),
+        ));
+    }
     let labels = read_labels(&labels_path)?;
-    let n = pixels.dims()[0];
     if n != labels.len() {
         return Err(DataError::new(
             &labels_path,
@@ -79,8 +96,13 @@ pub fn read_mnist_set(dir: &Path, set: &str) -> Result<Dataset, DataError> {
             format!("label {l} at position {i} is not a digit 0-9"),
         ));
     }
-    let features = pixels.dims()[1] * pixels.dims()[2];
-    Ok(Dataset::new(pixels.reshape([n, features]), labels, 10))
+    let data = Dataset::new(pixels.reshape([n, rows * cols]), labels, 10);
+    Ok((data, (rows, cols)))
+}
+
+/// The image file of a set, for messages (it exists: the set was read).
+fn images_file(dir: &Path, set: &str) -> String {
+    find_mnist_file(dir, set, "images").map_or_else(|| set.to_string(), |p| p.display().to_string())
 }
 
 /// Reads MNIST from `dir`: with the four standard files, the 60,000 training images train and
@@ -98,16 +120,44 @@ pub fn load_mnist(dir: &Path) -> Result<DigitData, DataError> {
             || find_mnist_file(dir, set, "labels").is_some()
     };
     match (has("train"), has("t10k")) {
-        (true, true) => Ok(DigitData {
-            train: read_mnist_set(dir, "train")?,
-            validation: read_mnist_set(dir, "t10k")?,
-            source: format!(
-                "MNIST from {} (train set, validated on t10k)",
-                dir.display()
-            ),
-        }),
+        (true, true) => {
+            let (train, train_size) = read_set(dir, "train")?;
+            let (validation, test_size) = read_set(dir, "t10k")?;
+            if train_size != test_size {
+                return Err(DataError::new(
+                    images_file(dir, "t10k"),
+                    format!(
+                        "its images are {} x {} pixels but those of {} are {} x {}: the train \
+                         and t10k sets must have images of one size",
+                        test_size.0,
+                        test_size.1,
+                        images_file(dir, "train"),
+                        train_size.0,
+                        train_size.1
+                    ),
+                ));
+            }
+            Ok(DigitData {
+                train,
+                validation,
+                source: format!(
+                    "MNIST from {} (train set, validated on t10k)",
+                    dir.display()
+                ),
+            })
+        }
         (false, true) => {
             let test = read_mnist_set(dir, "t10k")?;
+            if test.len() < 2 {
+                return Err(DataError::new(
+                    images_file(dir, "t10k"),
+                    format!(
+                        "holds {} image: without the train- files the first 4/5 of t10k train \
+                         and the rest validate, which needs at least 2 images",
+                        test.len()
+                    ),
+                ));
+            }
             let n_train = T10K_TRAIN.min(test.len() * 4 / 5);
             let (train, validation) = test.split_at(n_train);
             Ok(DigitData {

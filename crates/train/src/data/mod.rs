@@ -191,6 +191,11 @@ impl BatchLoader {
         self.batch_size
     }
 
+    /// The example order of the current epoch (dataset positions).
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
     /// The number of batches an epoch over `len` examples yields.
     pub fn batches_per_epoch(&self, len: usize) -> usize {
         if self.drop_last {
