@@ -254,9 +254,23 @@ fn checkpoint_seed(campaign: u64) -> (Vec<u8>, Vec<u8>) {
     let plain = dir.join("plain.safetensors");
     store.save(&plain).unwrap();
     (
-        std::fs::read(training).unwrap(),
-        std::fs::read(plain).unwrap(),
+        canonical(std::fs::read(training).unwrap()),
+        canonical(std::fs::read(plain).unwrap()),
     )
+}
+
+/// The same safetensors file with its JSON header's keys sorted. safetensors writes the
+/// metadata in a `HashMap`'s order, which changes from process to process; sorted, the seed
+/// files and so every mutated case are the same in every run.
+fn canonical(bytes: Vec<u8>) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let mut json = serde_json::to_vec(&header).unwrap(); // objects are sorted maps
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
 }
 
 fn model(rng: &mut StdRng) -> (ParamStore, usize) {
