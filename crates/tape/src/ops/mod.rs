@@ -91,6 +91,8 @@ pub(crate) enum Op<T: Float> {
 
 impl<T: Float> Op<T> {
     /// Where this operation's integer arguments live on the tape, if it has any.
+    // Every variant is listed, with no wildcard: a new operation does not compile until it
+    // says whether it has integer arguments (otherwise its rule would silently get none).
     pub(crate) fn ints(&self) -> Option<Range<usize>> {
         match self {
             Op::Permute { perm: idx }
@@ -99,7 +101,21 @@ impl<T: Float> Op<T> {
             | Op::Gather { idx, .. }
             | Op::ScatterAdd { idx, .. }
             | Op::LogSoftmaxGather { idx } => Some(idx.clone()),
-            _ => None,
+            Op::Leaf
+            | Op::Const
+            | Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Where
+            | Op::Reduce { .. }
+            | Op::Reshape
+            | Op::BroadcastTo
+            | Op::Narrow { .. }
+            | Op::Pad { .. }
+            | Op::Concat { .. }
+            | Op::MatMul { .. }
+            | Op::Linear { .. }
+            | Op::Softmax { .. }
+            | Op::LogSoftmax { .. } => None,
         }
     }
 }
