@@ -118,11 +118,22 @@ pub trait Float:
         self.tanh_on::<Baseline>()
     }
 
+    /// The standard library's function for this type: `f32`'s for `f32`, `f64`'s for `f64`.
+    /// A generic formula calls a function this trait does not list (`sin`, `cos`, ...) with it,
+    /// `x.map_std(f32::sin, f64::sin)`, rather than each such function being a trait method.
+    fn map_std(self, for_f32: impl Fn(f32) -> f32, for_f64: impl Fn(f64) -> f64) -> Self;
+
     #[doc(hidden)]
     fn pool() -> &'static LocalKey<RefCell<Pool<Self>>>;
 }
 
 macro_rules! impl_float {
+    (@pick f32, $for_f32:expr, $for_f64:expr) => {
+        $for_f32
+    };
+    (@pick f64, $for_f32:expr, $for_f64:expr) => {
+        $for_f64
+    };
     ($t:ident, $pool:ident, $exp:path, $ln:path, $ln_1p:path, $tanh:path) => {
         thread_local! {
             static $pool: RefCell<Pool<$t>> = RefCell::new(Pool::new());
@@ -188,6 +199,11 @@ macro_rules! impl_float {
             #[inline(always)]
             fn fused_mul_add(self, a: Self, b: Self) -> Self {
                 $t::mul_add(self, a, b)
+            }
+            #[inline(always)]
+            #[allow(unused_variables)] // the other type's function
+            fn map_std(self, for_f32: impl Fn(f32) -> f32, for_f64: impl Fn(f64) -> f64) -> Self {
+                impl_float!(@pick $t, for_f32(self), for_f64(self))
             }
             fn pool() -> &'static LocalKey<RefCell<Pool<Self>>> {
                 &$pool

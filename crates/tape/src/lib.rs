@@ -61,7 +61,7 @@ mod sweep;
 mod tape;
 mod tensor;
 
-pub use algebra::Algebra;
+pub use algebra::{AlgebraCore, Cmp};
 pub use anomaly::{Anomaly, AnomalyKind, Operand, Summary};
 pub use cpu::{CpuFeatures, KernelPath, cpu_features, kernel_path, set_kernel_path};
 pub use env::{MAX_THREADS, check_env};
@@ -69,7 +69,7 @@ pub use float::Float;
 pub use gradcheck::{GradCheck, Mismatch, gradcheck};
 pub use ops::binary::where_;
 pub use ops::shape::{concat, stack};
-pub use ops::{Cmp, Reduce, Unary};
+pub use ops::{Algebra, Reduce, Unary};
 pub use parallel::join;
 pub use scalar::{ScalarTape, ScalarVar};
 pub use shape::Shape;

@@ -17,7 +17,7 @@ use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::Float;
-use crate::algebra::Scalar as Number;
+use crate::ops::algebras::Scalar as Number;
 use crate::ops::binary::{self, Binary};
 use crate::ops::unary::{self, Unary};
 
@@ -303,7 +303,7 @@ impl<'t, T: Float> ScalarVar<'t, T> {
     }
 
     #[inline(always)]
-    fn binary(self, op: Binary, other: Self) -> Self {
+    pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
         assert!(
             std::ptr::eq(self.tape, other.tape),
             "{}: operands are recorded on different scalar tapes",
@@ -330,31 +330,6 @@ impl<'t, T: Float> ScalarVar<'t, T> {
         // A constant operand's partial goes to its own slot, which no one reads.
         self.tape
             .push(true, [self.slot(), other.slot()], partials, y)
-    }
-
-    /// x^p.
-    pub fn powf(self, p: T) -> Self {
-        self.unary(Unary::Powf(p))
-    }
-    /// min(max(x, lo), hi); the gradient passes where the value is unchanged.
-    pub fn clamp(self, lo: T, hi: T) -> Self {
-        self.unary(Unary::Clamp(lo, hi))
-    }
-    /// c x (also `x * c`).
-    pub fn scale(self, c: T) -> Self {
-        self.unary(Unary::Scale(c))
-    }
-    /// x + c (also `x + c`).
-    pub fn add_scalar(self, c: T) -> Self {
-        self.unary(Unary::AddScalar(c))
-    }
-    /// The larger of x and y (ties send the gradient to `self`).
-    pub fn maximum(self, y: Self) -> Self {
-        self.binary(Binary::Max, y)
-    }
-    /// The smaller of x and y (ties send the gradient to `self`).
-    pub fn minimum(self, y: Self) -> Self {
-        self.binary(Binary::Min, y)
     }
 }
 

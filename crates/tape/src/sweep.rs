@@ -2,8 +2,8 @@
 //! new nodes, for gradients of gradients). Both walk the tape once, from the loss back, and run
 //! each node's backward rule; the eager one also checks gradients while anomaly detection is on.
 
-use crate::algebra::Scalar;
 use crate::anomaly::{Anomaly, Summary, all_finite};
+use crate::ops::algebras::Scalar;
 use crate::ops::{self, Op};
 use crate::tape::{Inner, Node};
 use crate::{Float, Shape, Tape, Tensor, Var};

@@ -4,7 +4,7 @@
 use std::panic::Location;
 
 use super::{Anomaly, AnomalyKind, Operand, Summary};
-use crate::ops::{Op, Unary};
+use crate::ops::Op;
 use crate::tape::{Inner, Node};
 use crate::{Float, Tape, Tensor, Var};
 
@@ -13,7 +13,7 @@ pub(crate) fn op_name<T: Float>(op: &Op<T>) -> String {
     let name = match op {
         Op::Leaf => "leaf",
         Op::Const => "constant",
-        Op::Unary(u) => return unary_name(*u),
+        Op::Unary(u) => return u.name(),
         Op::Binary(b) => b.name(),
         Op::Where => "where_",
         Op::Reduce {
@@ -40,28 +40,6 @@ pub(crate) fn op_name<T: Float>(op: &Op<T>) -> String {
         Op::Softmax { .. } => "softmax",
         Op::LogSoftmax { .. } => "log_softmax",
         Op::LogSoftmaxGather { .. } => "log_softmax_gather",
-    };
-    name.to_string()
-}
-
-fn unary_name<T: Float>(u: Unary<T>) -> String {
-    use Unary::*;
-    let name = match u {
-        Neg => "neg",
-        Exp => "exp",
-        Ln => "ln",
-        Sqrt => "sqrt",
-        Square => "square",
-        Recip => "recip",
-        Abs => "abs",
-        Relu => "relu",
-        Sigmoid => "sigmoid",
-        Tanh => "tanh",
-        Softplus => "softplus",
-        Powf(p) => return format!("powf({})", p.to_f64()),
-        Clamp(lo, hi) => return format!("clamp({}, {})", lo.to_f64(), hi.to_f64()),
-        Scale(c) => return format!("scale({})", c.to_f64()),
-        AddScalar(c) => return format!("add_scalar({})", c.to_f64()),
     };
     name.to_string()
 }

@@ -1,47 +1,34 @@
 //! Elementwise functions of two tensors with NumPy broadcasting, comparisons, and `where_`.
+//!
+//! The functions are declared once each in the table below: the method name, the variant, the
+//! formula on two numbers `a` and `b` and, after `grad`, the gradients of `a` and of `b` from
+//! the operands, the result `y` and the incoming gradient `g` (each computed only when that
+//! operand needs it, then summed back to its shape). `ops/table.rs` writes the rest.
 
-use crate::algebra::Algebra;
 use crate::ops::Op;
+use crate::ops::table::binary_table;
 use crate::storage::INLINE;
-use crate::{Float, Shape, Tensor, Var};
+use crate::{Algebra, Cmp, Float, ScalarVar, Shape, Tensor, Var};
 
-/// An elementwise function of two broadcast operands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Binary {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Max,
-    Min,
-}
-
-/// A comparison; its result is a constant mask of 1s and 0s.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cmp {
-    /// x > y
-    Gt,
-    /// x >= y
-    Ge,
-    /// x < y
-    Lt,
-    /// x <= y
-    Le,
-    /// x == y
-    Eq,
-}
-
-impl Cmp {
-    #[inline(always)]
-    pub(crate) fn holds<T: Float>(self, x: T, y: T) -> bool {
-        match self {
-            Cmp::Gt => x > y,
-            Cmp::Ge => x >= y,
-            Cmp::Lt => x < y,
-            Cmp::Le => x <= y,
-            Cmp::Eq => x == y,
-        }
-    }
+binary_table! {
+    /// x + y, broadcasting (also the `+` operator).
+    add => Add |a, b| a + b,
+        grad |a, b, y, g| g.clone(), g.clone();
+    /// x - y, broadcasting (also the `-` operator).
+    sub => Sub |a, b| a - b,
+        grad |a, b, y, g| g.clone(), g.neg();
+    /// x * y, broadcasting (also the `*` operator).
+    mul => Mul |a, b| a * b,
+        grad |a, b, y, g| g.mul(b), g.mul(a);
+    /// x / y, broadcasting (also the `/` operator).
+    div => Div |a, b| a / b,
+        grad |a, b, y, g| g.div(b), g.mul(y).div(b).neg();
+    /// The elementwise maximum, broadcasting (ties send the gradient to `self`).
+    maximum => Max |a, b| if a >= b { a } else { b },
+        grad |a, b, y, g| g.mul(&a.cmp(b, Cmp::Ge)), g.mul(&b.cmp(a, Cmp::Gt));
+    /// The elementwise minimum, broadcasting (ties send the gradient to `self`).
+    minimum => Min |a, b| if a <= b { a } else { b },
+        grad |a, b, y, g| g.mul(&a.cmp(b, Cmp::Le)), g.mul(&b.cmp(a, Cmp::Lt));
 }
 
 /// 1 or 0.
@@ -51,42 +38,6 @@ fn one_if<T: Float>(holds: bool) -> T {
 }
 
 impl Binary {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Binary::Add => "add",
-            Binary::Sub => "sub",
-            Binary::Mul => "mul",
-            Binary::Div => "div",
-            Binary::Max => "maximum",
-            Binary::Min => "minimum",
-        }
-    }
-
-    /// The function at one pair of numbers.
-    #[inline(always)]
-    pub(crate) fn eval<T: Float>(self, x: T, y: T) -> T {
-        match self {
-            Binary::Add => x + y,
-            Binary::Sub => x - y,
-            Binary::Mul => x * y,
-            Binary::Div => x / y,
-            Binary::Max => {
-                if x >= y {
-                    x
-                } else {
-                    y
-                }
-            }
-            Binary::Min => {
-                if x <= y {
-                    x
-                } else {
-                    y
-                }
-            }
-        }
-    }
-
     /// The forward kernel.
     #[track_caller]
     pub(crate) fn apply<T: Float>(self, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
@@ -100,60 +51,6 @@ impl Binary {
             return a.zip_map_inlined(b, self.name(), |x, y| self.eval(x, y));
         }
         binary_kernel(self, a, b)
-    }
-}
-
-crate::kernel! {
-    /// The forward kernels: one loop per variant, so that each vectorises.
-    fn binary_kernel<T: Float>(op: Binary, a: &Tensor<T>, b: &Tensor<T>) -> Tensor<T> {
-        use Binary::*;
-        let name = op.name();
-        match op {
-            Add => a.zip_map_inlined(b, name, |x, y| Add.eval(x, y)),
-            Sub => a.zip_map_inlined(b, name, |x, y| Sub.eval(x, y)),
-            Mul => a.zip_map_inlined(b, name, |x, y| Mul.eval(x, y)),
-            Div => a.zip_map_inlined(b, name, |x, y| Div.eval(x, y)),
-            Max => a.zip_map_inlined(b, name, |x, y| Max.eval(x, y)),
-            Min => a.zip_map_inlined(b, name, |x, y| Min.eval(x, y)),
-        }
-    }
-}
-
-/// The backward rule. Gradients of broadcast operands are summed back to their own shape.
-// Always inlined: the scalar tape calls it once per node (see `unary::backward`).
-#[inline(always)]
-pub(crate) fn backward<T: Float, A: Algebra<T>>(
-    op: Binary,
-    a: &A,
-    b: &A,
-    y: &A,
-    g: &A,
-    needs: &[bool],
-    mut emit: impl FnMut(usize, A),
-) {
-    let (ga, gb) = match op {
-        Binary::Add => (needs[0].then(|| g.clone()), needs[1].then(|| g.clone())),
-        Binary::Sub => (needs[0].then(|| g.clone()), needs[1].then(|| g.neg())),
-        Binary::Mul => (needs[0].then(|| g.mul(b)), needs[1].then(|| g.mul(a))),
-        Binary::Div => (
-            needs[0].then(|| g.div(b)),
-            needs[1].then(|| g.mul(y).div(b).neg()),
-        ),
-        // Ties send the gradient to `a`.
-        Binary::Max => (
-            needs[0].then(|| g.mul(&a.cmp(b, Cmp::Ge))),
-            needs[1].then(|| g.mul(&b.cmp(a, Cmp::Gt))),
-        ),
-        Binary::Min => (
-            needs[0].then(|| g.mul(&a.cmp(b, Cmp::Le))),
-            needs[1].then(|| g.mul(&b.cmp(a, Cmp::Lt))),
-        ),
-    };
-    if let Some(ga) = ga {
-        emit(0, ga.sum_to(&a.shape()));
-    }
-    if let Some(gb) = gb {
-        emit(1, gb.sum_to(&b.shape()));
     }
 }
 
@@ -176,39 +73,7 @@ pub(crate) fn where_backward<T: Float, A: Algebra<T>>(
     }
 }
 
-// The operators delegate to these named methods, which read better in method chains.
-#[allow(clippy::should_implement_trait)]
 impl<T: Float> Tensor<T> {
-    /// x + y, broadcasting.
-    #[track_caller]
-    pub fn add(&self, y: &Tensor<T>) -> Tensor<T> {
-        Binary::Add.apply(self, y)
-    }
-    /// x - y, broadcasting.
-    #[track_caller]
-    pub fn sub(&self, y: &Tensor<T>) -> Tensor<T> {
-        Binary::Sub.apply(self, y)
-    }
-    /// x * y, broadcasting.
-    #[track_caller]
-    pub fn mul(&self, y: &Tensor<T>) -> Tensor<T> {
-        Binary::Mul.apply(self, y)
-    }
-    /// x / y, broadcasting.
-    #[track_caller]
-    pub fn div(&self, y: &Tensor<T>) -> Tensor<T> {
-        Binary::Div.apply(self, y)
-    }
-    /// The elementwise maximum, broadcasting.
-    #[track_caller]
-    pub fn maximum(&self, y: &Tensor<T>) -> Tensor<T> {
-        Binary::Max.apply(self, y)
-    }
-    /// The elementwise minimum, broadcasting.
-    #[track_caller]
-    pub fn minimum(&self, y: &Tensor<T>) -> Tensor<T> {
-        Binary::Min.apply(self, y)
-    }
     /// 1 where `x cmp y` holds, else 0, broadcasting.
     #[track_caller]
     pub fn compare(&self, y: &Tensor<T>, cmp: Cmp) -> Tensor<T> {
@@ -251,44 +116,12 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-#[allow(clippy::should_implement_trait)]
 impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     fn binary(self, op: Binary, other: Var<'t, T>) -> Var<'t, T> {
         self.assert_same_tape(&[other], op.name());
         let value = op.apply(&self.tape.value(self.id), &other.tape.value(other.id));
         self.tape.push(Op::Binary(op), &[self.id, other.id], value)
-    }
-
-    /// x + y, broadcasting (also the `+` operator).
-    #[track_caller]
-    pub fn add(self, y: Var<'t, T>) -> Var<'t, T> {
-        self.binary(Binary::Add, y)
-    }
-    /// x - y, broadcasting (also the `-` operator).
-    #[track_caller]
-    pub fn sub(self, y: Var<'t, T>) -> Var<'t, T> {
-        self.binary(Binary::Sub, y)
-    }
-    /// x * y, broadcasting (also the `*` operator).
-    #[track_caller]
-    pub fn mul(self, y: Var<'t, T>) -> Var<'t, T> {
-        self.binary(Binary::Mul, y)
-    }
-    /// x / y, broadcasting (also the `/` operator).
-    #[track_caller]
-    pub fn div(self, y: Var<'t, T>) -> Var<'t, T> {
-        self.binary(Binary::Div, y)
-    }
-    /// The elementwise maximum, broadcasting (ties send the gradient to `self`).
-    #[track_caller]
-    pub fn maximum(self, y: Var<'t, T>) -> Var<'t, T> {
-        self.binary(Binary::Max, y)
-    }
-    /// The elementwise minimum, broadcasting (ties send the gradient to `self`).
-    #[track_caller]
-    pub fn minimum(self, y: Var<'t, T>) -> Var<'t, T> {
-        self.binary(Binary::Min, y)
     }
 
     /// 1 where `x cmp y` holds, else 0: a constant mask (no gradient flows through it).

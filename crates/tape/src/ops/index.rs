@@ -1,7 +1,7 @@
 //! Integer indexing: `index_select` / `index_add` (whole slices) and `gather` / `scatter_add`
 //! (one element per position); each pair are each other's adjoints. Also `one_hot`.
 
-use crate::algebra::Algebra;
+use crate::Algebra;
 use crate::ops::Op;
 use crate::storage::INLINE;
 use crate::{Float, Shape, Tensor, Var};

@@ -1,7 +1,7 @@
 //! Matrix products, 2-D and batched 3-D, through a packed GEMM kernel. Transposed operands are
 //! read in place through strides: no transpose is ever materialised, forward or backward.
 
-use crate::algebra::Algebra;
+use crate::Algebra;
 use crate::gemm::{Epilogue, MatRef, gemm};
 use crate::ops::Op;
 use crate::{Float, Shape, Tensor, Var};

@@ -2,11 +2,44 @@
 //! [`Tensor`](crate::Tensor), the recording method on [`Var`](crate::Var), and the backward rule,
 //! written once over the [`Algebra`](crate::Algebra) so that it serves both first-order sweeps and
 //! gradients of gradients.
+//!
+//! The layering runs one way: `algebra.rs` (the [`AlgebraCore`](crate::AlgebraCore) and
+//! [`Cmp`](crate::Cmp)) names nothing here; these files build on it, and `unary.rs` extends it
+//! into the full [`Algebra`](crate::Algebra). `algebras.rs` implements it for tensors, `Var`s
+//! and plain numbers.
+//!
+//! # How to add an operation
+//!
+//! An elementwise function of one operand is one row of the table in `unary.rs`, with its
+//! rule in the same row:
+//!
+//! ```text
+//! /// sin x, elementwise.
+//! sin => Sin, baseline |v| v.map_std(f32::sin, f64::sin),
+//!     grad |x, y, g| g.mul(&x.cos());
+//! ```
+//!
+//! That is the method name (with parameters, if any: `powf(p)`, `clamp(lo, hi)`), the
+//! variant, where a lone number is evaluated (`kernel` for functions made of the `exp`/`ln`/
+//! `tanh` polynomials, `baseline` otherwise), the formula on one number `v`, and the rule: the
+//! operand's gradient from its value `x`, the result `y` and the incoming gradient `g`, written
+//! with [`Algebra`](crate::Algebra) methods. The row generates the `Unary` variant, the scalar
+//! evaluation, the vectorised kernel (one loop per variant, compiled for every kernel path),
+//! the rule's dispatch, the methods `Tensor::sin`, `Var::sin` and `ScalarVar::sin`, and
+//! `Algebra::sin`, which later rules can call. The rule then serves the eager sweep, the
+//! recorded sweep (gradients of gradients) and the scalar tape. Binary elementwise functions
+//! are rows of the table in `binary.rs` in the same way, with one rule per operand.
+//!
+//! Any other operation is an [`Op`] variant, recorded by its method with `Tape::push`, and an
+//! arm of [`backward`]. Integer arguments (indices, permutations) are stored with
+//! `Tape::push_ints` and their range kept in the variant; [`Op::ints`] lists every variant
+//! without a wildcard, so the compiler asks whether a new one has any.
 
 use std::ops::Range;
 
-use crate::{Algebra, Float};
+use crate::Float;
 
+pub(crate) mod algebras;
 pub(crate) mod binary;
 pub(crate) mod index;
 pub(crate) mod matmul;
@@ -14,11 +47,11 @@ mod operators;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod softmax;
+mod table;
 pub(crate) mod unary;
 
-pub use binary::Cmp;
 pub use reduce::Reduce;
-pub use unary::Unary;
+pub use unary::{Algebra, Unary};
 
 /// What a tape node computed from its parents.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! Reductions over all elements or along one axis: sum, mean, max, min, logsumexp, norm.
 
-use crate::algebra::Algebra;
+use crate::Algebra;
 use crate::cpu::Isa;
 use crate::ops::Op;
 use crate::{Cmp, Float, Shape, Tensor, Var};

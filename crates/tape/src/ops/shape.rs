@@ -3,7 +3,7 @@
 
 use smallvec::SmallVec;
 
-use crate::algebra::Algebra;
+use crate::Algebra;
 use crate::elementwise::add_rows_into;
 use crate::ops::Op;
 use crate::shape::for_each_broadcast;

@@ -1,13 +1,12 @@
 //! Softmax and log-softmax as fused, stable primitives, and composites built on the primitives
 //! (pairwise squared distances).
 
-use crate::algebra::Algebra;
 use crate::cpu::Isa;
 use crate::ops::Op;
 use crate::ops::reduce::fold_row;
 use crate::parallel::{PARALLEL_ELEMENTS, assume_written, fill_rows};
 use crate::storage::INLINE;
-use crate::{Float, Shape, Tensor, Var};
+use crate::{Algebra, AlgebraCore, Float, Shape, Tensor, Var};
 
 impl<T: Float> Tensor<T> {
     /// ln softmax along `axis`: `x - logsumexp(x)`, with the lane maximum subtracted first.
@@ -135,8 +134,8 @@ impl<T: Float> Tensor<T> {
         if inner == 1 && self.shape() == y.shape() && y.numel() > INLINE {
             return log_softmax_grad_rows(self, y, n);
         }
-        let total = Algebra::sum_axis(self, Some(axis), true);
-        Algebra::sub(self, &Algebra::mul(&Algebra::exp(y), &total))
+        let total = AlgebraCore::sum_axis(self, Some(axis), true);
+        AlgebraCore::sub(self, &AlgebraCore::mul(&Algebra::exp(y), &total))
     }
 
     /// The eager softmax backward `y (g - sum(g y))` (`self` is `g`, `y` the softmax): one
@@ -146,8 +145,8 @@ impl<T: Float> Tensor<T> {
         if inner == 1 && self.shape() == y.shape() && y.numel() > INLINE {
             return softmax_grad_rows(self, y, n);
         }
-        let dot = Algebra::sum_axis(&Algebra::mul(self, y), Some(axis), true);
-        Algebra::mul(y, &Algebra::sub(self, &dot))
+        let dot = AlgebraCore::sum_axis(&AlgebraCore::mul(self, y), Some(axis), true);
+        AlgebraCore::mul(y, &AlgebraCore::sub(self, &dot))
     }
 }
 
