@@ -1,0 +1,129 @@
+//! The elementwise functions of one operand, each checked the same way on every path: the
+//! tensor tape's gradient and its recorded gradient (second order, through
+//! `Tape::grad_graph`) against finite differences, both against the closed-form first and
+//! second derivatives, and the scalar tape's value and gradient against the tensor tape, the
+//! closed form and finite differences (of its value and of its gradient).
+
+mod common;
+
+use approx::assert_relative_eq;
+use common::{check, probe, rng, uniform};
+use tape::{ScalarTape, ScalarVar, Tape, Tensor, Var};
+
+/// A closed-form derivative on one number.
+type Derivative = fn(f64) -> f64;
+
+/// Checks `f` (given for each tape) on inputs drawn from `[lo, hi)` against its first and
+/// second derivatives `d1` and `d2`.
+fn assert_function<F, S>(tensor: F, scalar: S, (d1, d2): (Derivative, Derivative), lo: f64, hi: f64)
+where
+    F: for<'t> Fn(Var<'t, f64>) -> Var<'t, f64>,
+    S: for<'t> Fn(ScalarVar<'t, f64>) -> ScalarVar<'t, f64>,
+{
+    let x = uniform(&mut rng(19), [4, 5], lo, hi);
+    let inputs = std::slice::from_ref(&x);
+    // First order, then the recorded gradient itself: its Jacobian is the second derivative.
+    check(|v| probe(tensor(v[0])), inputs);
+    check(
+        |v| {
+            let g = v[0].tape().grad_graph(probe(tensor(v[0])), &[v[0]])[0];
+            probe(g)
+        },
+        inputs,
+    );
+
+    // The closed forms, from the recorded gradient of sum f(x) and the sweep back through it.
+    let tape = Tape::new();
+    let v = tape.var(x.clone());
+    let d = tape.grad_graph(tensor(v).sum(), &[v])[0];
+    d.sum().backward();
+    let (first, second) = (d.value(), v.grad().expect("a second derivative"));
+    let eager = {
+        let tape = Tape::new();
+        let v = tape.var(x.clone());
+        tensor(v).sum().backward();
+        v.grad().expect("a first derivative")
+    };
+    for (i, &xi) in x.data().iter().enumerate() {
+        assert_relative_eq!(
+            first.data()[i],
+            d1(xi),
+            epsilon = 1e-12,
+            max_relative = 1e-12
+        );
+        assert_relative_eq!(
+            eager.data()[i],
+            d1(xi),
+            epsilon = 1e-12,
+            max_relative = 1e-12
+        );
+        assert_relative_eq!(
+            second.data()[i],
+            d2(xi),
+            epsilon = 1e-12,
+            max_relative = 1e-10
+        );
+    }
+
+    // The scalar tape: the tensor tape's value, the closed-form gradient, and finite
+    // differences of its value (first order) and of its gradient (second order).
+    let on_scalar_tape = |x: f64| {
+        let tape = ScalarTape::new();
+        let v = tape.var(x);
+        let y = scalar(v);
+        y.backward();
+        (y.value(), v.grad())
+    };
+    let h = 1e-5;
+    for &xi in x.data() {
+        let (value, grad) = on_scalar_tape(xi);
+        let tape = Tape::new();
+        let expected = tensor(tape.var(Tensor::scalar(xi))).item();
+        assert_relative_eq!(value, expected, epsilon = 1e-15, max_relative = 1e-15);
+        assert_relative_eq!(grad, d1(xi), epsilon = 1e-12, max_relative = 1e-12);
+        let ((up, g_up), (down, g_down)) = (on_scalar_tape(xi + h), on_scalar_tape(xi - h));
+        assert_relative_eq!(
+            grad,
+            (up - down) / (2.0 * h),
+            epsilon = 1e-8,
+            max_relative = 1e-7
+        );
+        let curvature = (g_up - g_down) / (2.0 * h);
+        assert_relative_eq!(curvature, d2(xi), epsilon = 1e-8, max_relative = 1e-6);
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The derivative of the sigmoid.
+fn sigmoid_d1(x: f64) -> f64 {
+    sigmoid(x) * (1.0 - sigmoid(x))
+}
+
+#[test]
+fn tanh() {
+    let d1 = |x: f64| 1.0 - x.tanh().powi(2);
+    let d2 = |x: f64| -2.0 * x.tanh() * (1.0 - x.tanh().powi(2));
+    assert_function(|x| x.tanh(), |x| x.tanh(), (d1, d2), -3.0, 3.0);
+}
+
+#[test]
+fn sigmoid_and_softplus() {
+    let d2 = |x: f64| sigmoid_d1(x) * (1.0 - 2.0 * sigmoid(x));
+    assert_function(
+        |x| x.sigmoid(),
+        |x| x.sigmoid(),
+        (sigmoid_d1, d2),
+        -4.0,
+        4.0,
+    );
+    assert_function(
+        |x| x.softplus(),
+        |x| x.softplus(),
+        (sigmoid, sigmoid_d1),
+        -4.0,
+        4.0,
+    );
+}
