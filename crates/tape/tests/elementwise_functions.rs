@@ -127,3 +127,12 @@ fn sigmoid_and_softplus() {
         4.0,
     );
 }
+
+#[test]
+fn sin_and_cos() {
+    // d/dx sin = cos, d/dx cos = -sin, over more than a period.
+    let neg_sin = |x: f64| -x.sin();
+    let neg_cos = |x: f64| -x.cos();
+    assert_function(|x| x.sin(), |x| x.sin(), (f64::cos, neg_sin), -4.0, 4.0);
+    assert_function(|x| x.cos(), |x| x.cos(), (neg_sin, neg_cos), -4.0, 4.0);
+}

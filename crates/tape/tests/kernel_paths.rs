@@ -118,6 +118,8 @@ fn elementwise(out: &mut Vec<Outcome>) {
         ("scale", x.scale(0.3)),
         ("sqrt", positive.sqrt()),
         ("powf", positive.powf(1.7)),
+        ("sin", x.sin()),
+        ("cos", x.cos()),
         ("add row", &x + &row),
         ("sub column", &x - &column),
         ("mul", &x * &positive),

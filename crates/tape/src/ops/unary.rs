@@ -53,6 +53,12 @@ unary_table! {
     /// ln(1 + e^x), computed as max(x, 0) + ln(1 + e^-|x|) so it never overflows.
     softplus => Softplus, kernel |v| softplus::<I, T>(v),
         grad |x, y, g| g.mul(&x.sigmoid());
+    /// sin x, elementwise.
+    sin => Sin, baseline |v| v.map_std(f32::sin, f64::sin),
+        grad |x, y, g| g.mul(&x.cos());
+    /// cos x, elementwise.
+    cos => Cos, baseline |v| v.map_std(f32::cos, f64::cos),
+        grad |x, y, g| g.mul(&x.sin()).neg();
     /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
     clamp(lo, hi) => Clamp, baseline |v| v.max(lo).min(hi),
         // The gradient passes where clamping left the value unchanged.
