@@ -120,6 +120,7 @@ fn elementwise(out: &mut Vec<Outcome>) {
         ("powf", positive.powf(1.7)),
         ("sin", x.sin()),
         ("cos", x.cos()),
+        ("erf", x.erf()),
         ("add row", &x + &row),
         ("sub column", &x - &column),
         ("mul", &x * &positive),

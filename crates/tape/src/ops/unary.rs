@@ -10,6 +10,8 @@
 //! element type, carried in the variant.
 
 use crate::algebra::AlgebraCore;
+use std::f64::consts::FRAC_2_SQRT_PI;
+
 use crate::cpu::Isa;
 use crate::ops::Op;
 use crate::ops::table::unary_table;
@@ -59,6 +61,9 @@ unary_table! {
     /// cos x, elementwise.
     cos => Cos, baseline |v| v.map_std(f32::cos, f64::cos),
         grad |x, y, g| g.mul(&x.sin()).neg();
+    /// The error function erf x = 2 / sqrt(pi) int_0^x e^(-t^2) dt, elementwise.
+    erf => Erf, baseline |v| v.map_std(libm::erff, libm::erf),
+        grad |x, y, g| g.mul(&x.square().neg().exp().scale(T::from_f64(FRAC_2_SQRT_PI)));
     /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
     clamp(lo, hi) => Clamp, baseline |v| v.max(lo).min(hi),
         // The gradient passes where clamping left the value unchanged.
