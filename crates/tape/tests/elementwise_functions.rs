@@ -198,3 +198,36 @@ fn reference_erf(x: f64) -> f64 {
     };
     value.copysign(x)
 }
+
+/// sqrt(2/pi) and the cubic's coefficient of the tanh approximation of GELU.
+const K: f64 = 0.797_884_560_802_865_4;
+const C: f64 = 0.044715;
+
+#[test]
+fn gelu_tanh() {
+    // The textbook forms: f = x (1 + t) / 2 with t = tanh(K (x + C x^3)), and
+    // f' = (1 + t) / 2 + x (1 - t^2) K (1 + 3 C x^2) / 2.
+    let t = |x: f64| (K * (x + C * x * x * x)).tanh();
+    let d1 = |x: f64| {
+        let t = (K * (x + C * x * x * x)).tanh();
+        0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * K * (1.0 + 3.0 * C * x * x)
+    };
+    // f'' from f = x s, s = sigmoid(w), w = 2K (x + C x^3):
+    // f'' = 2 s (1 - s) w' + x s (1 - s) ((1 - 2s) w'^2 + w'').
+    let d2 = |x: f64| {
+        let s = sigmoid(2.0 * K * (x + C * x * x * x));
+        let (dw, ddw) = (2.0 * K * (1.0 + 3.0 * C * x * x), 12.0 * K * C * x);
+        let s1 = s * (1.0 - s);
+        2.0 * s1 * dw + x * s1 * ((1.0 - 2.0 * s) * dw * dw + ddw)
+    };
+    assert_function(|x| x.gelu_tanh(), |x| x.gelu_tanh(), (d1, d2), -4.0, 4.0);
+    for x in [-3.0, -1.0, -0.1, 0.0, 0.5, 2.0, 5.0] {
+        let y = Tensor::<f64>::from_vec(vec![x], [1]).gelu_tanh().item();
+        assert_relative_eq!(
+            y,
+            0.5 * x * (1.0 + t(x)),
+            epsilon = 1e-15,
+            max_relative = 1e-13
+        );
+    }
+}

@@ -143,6 +143,7 @@ fn elementwise(out: &mut Vec<Outcome>) {
         ("tanh", x.tanh(), 3.0),
         ("sigmoid", x.sigmoid(), 4.0),
         ("softplus", x.softplus(), 4.0),
+        ("gelu_tanh", x.gelu_tanh(), 5.0),
         ("softmax", x.softmax(1), 8.0),
         (
             "logsumexp",

@@ -64,6 +64,18 @@ unary_table! {
     /// The error function erf x = 2 / sqrt(pi) int_0^x e^(-t^2) dt, elementwise.
     erf => Erf, baseline |v| v.map_std(libm::erff, libm::erf),
         grad |x, y, g| g.mul(&x.square().neg().exp().scale(T::from_f64(FRAC_2_SQRT_PI)));
+    /// GELU with the tanh approximation (GPT-2, BERT), x (1 + tanh(sqrt(2/pi) (x + 0.044715
+    /// x^3))) / 2, elementwise; computed as x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)), the
+    /// same function with no cancellation in 1 + tanh for negative x.
+    gelu_tanh => GeluTanh, kernel |v| v * sigmoid::<I, T>(gelu_tanh_arg(v)),
+        // With w = 2 sqrt(2/pi) (x + c x^3) and s = sigmoid(w): (x s)' = s + x s (1 - s) w'.
+        grad |x, y, g| {
+            let (c, k) = (T::from_f64(GELU_C), T::from_f64(GELU_2K));
+            let s = x.add(&x.mul(&x.square()).scale(c)).scale(k).sigmoid();
+            let dw = x.square().scale(T::from_f64(3.0) * c).add_scalar(T::ONE).scale(k);
+            let ds = s.mul(&s.neg().add_scalar(T::ONE)).mul(&dw);
+            g.mul(&s.add(&x.mul(&ds)))
+        };
     /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
     clamp(lo, hi) => Clamp, baseline |v| v.max(lo).min(hi),
         // The gradient passes where clamping left the value unchanged.
@@ -84,6 +96,17 @@ fn sigmoid<I: Isa, T: Float>(x: T) -> T {
     let e = (-x.abs()).exp_on::<I>();
     let s = T::ONE / (T::ONE + e);
     if x >= T::ZERO { s } else { e * s }
+}
+
+/// The cubic's coefficient in the tanh approximation of GELU.
+const GELU_C: f64 = 0.044715;
+/// 2 sqrt(2/pi): the scale of the sigmoid's argument in the tanh approximation of GELU.
+const GELU_2K: f64 = 1.595_769_121_605_730_7;
+
+/// 2 sqrt(2/pi) (x + 0.044715 x^3): the sigmoid's argument in the tanh approximation of GELU.
+#[inline(always)]
+fn gelu_tanh_arg<T: Float>(x: T) -> T {
+    T::from_f64(GELU_2K) * (x + T::from_f64(GELU_C) * x * x * x)
 }
 
 /// ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): finite for any finite `x`.
