@@ -121,6 +121,7 @@ fn elementwise(out: &mut Vec<Outcome>) {
         ("sin", x.sin()),
         ("cos", x.cos()),
         ("erf", x.erf()),
+        ("gelu", x.gelu()),
         ("add row", &x + &row),
         ("sub column", &x - &column),
         ("mul", &x * &positive),

@@ -10,7 +10,7 @@
 //! element type, carried in the variant.
 
 use crate::algebra::AlgebraCore;
-use std::f64::consts::FRAC_2_SQRT_PI;
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
 
 use crate::cpu::Isa;
 use crate::ops::Op;
@@ -76,6 +76,19 @@ unary_table! {
             let ds = s.mul(&s.neg().add_scalar(T::ONE)).mul(&dw);
             g.mul(&s.add(&x.mul(&ds)))
         };
+    /// GELU, x Phi(x) with Phi the standard normal distribution function, elementwise;
+    /// computed as x erfc(-x / sqrt 2) / 2, which keeps its digits for negative x.
+    gelu => Gelu, baseline |v| {
+        let erfc = (-v * T::from_f64(FRAC_1_SQRT_2)).map_std(libm::erfcf, libm::erfc);
+        T::from_f64(0.5) * v * erfc
+    },
+        // (x Phi)' = Phi + x phi, with phi(x) = e^(-x^2 / 2) / sqrt(2 pi).
+        grad |x, y, g| {
+            let half = T::from_f64(0.5);
+            let cdf = x.scale(T::from_f64(FRAC_1_SQRT_2)).erf().add_scalar(T::ONE).scale(half);
+            let pdf = x.square().scale(-half).exp().scale(T::from_f64(FRAC_1_SQRT_2PI));
+            g.mul(&cdf.add(&x.mul(&pdf)))
+        };
     /// min(max(x, lo), hi), elementwise (gradient 1 inside [lo, hi], 0 outside).
     clamp(lo, hi) => Clamp, baseline |v| v.max(lo).min(hi),
         // The gradient passes where clamping left the value unchanged.
@@ -97,6 +110,9 @@ fn sigmoid<I: Isa, T: Float>(x: T) -> T {
     let s = T::ONE / (T::ONE + e);
     if x >= T::ZERO { s } else { e * s }
 }
+
+/// 1 / sqrt(2 pi), the standard normal density at 0.
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// The cubic's coefficient in the tanh approximation of GELU.
 const GELU_C: f64 = 0.044715;
