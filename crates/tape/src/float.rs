@@ -121,6 +121,15 @@ pub trait Float:
     /// The standard library's function for this type: `f32`'s for `f32`, `f64`'s for `f64`.
     /// A generic formula calls a function this trait does not list (`sin`, `cos`, ...) with it,
     /// `x.map_std(f32::sin, f64::sin)`, rather than each such function being a trait method.
+    ///
+    /// ```
+    /// use tape::Float;
+    /// fn sin<T: Float>(x: T) -> T {
+    ///     x.map_std(f32::sin, f64::sin)
+    /// }
+    /// assert_eq!(sin(0.5f32), 0.5f32.sin());
+    /// assert_eq!(sin(0.5f64), 0.5f64.sin());
+    /// ```
     fn map_std(self, for_f32: impl Fn(f32) -> f32, for_f64: impl Fn(f64) -> f64) -> Self;
 
     #[doc(hidden)]

@@ -100,6 +100,29 @@ macro_rules! unary_table {
         /// reductions, shapes, indexing, products) and one method per elementwise function of
         /// the unary table. Implemented by [`Tensor`] (eager) and by [`Var`] (recording), and,
         /// inside the engine, by plain numbers (the scalar paths).
+        ///
+        /// A rule written once over it runs eagerly on tensors and, on `Var`s, records a
+        /// graph that can be differentiated again:
+        ///
+        /// ```
+        /// use tape::{Algebra, Float, Tape, Tensor};
+        ///
+        /// /// The backward rule of sin(x)^2: g 2 sin x cos x.
+        /// fn rule<T: Float, A: Algebra<T>>(x: &A, g: &A) -> A {
+        ///     g.mul(&x.sin().mul(&x.cos()).scale(T::from_f64(2.0)))
+        /// }
+        ///
+        /// let x = Tensor::<f64>::from_vec(vec![0.3, 1.2], [2]);
+        /// let eager = rule(&x, &Tensor::ones([2]));
+        /// let tape = Tape::<f64>::new();
+        /// let v = tape.var(x.clone());
+        /// let recorded = rule(&v, &tape.constant(Tensor::ones([2])));
+        /// assert_eq!(recorded.value().data(), eager.data());
+        /// recorded.sum().backward(); // d/dx sin(2x) = 2 cos(2x)
+        /// let want = x.scale(2.0).cos().scale(2.0);
+        /// let got = v.grad().unwrap();
+        /// assert!(got.data().iter().zip(want.data()).all(|(a, b)| (a - b).abs() < 1e-12));
+        /// ```
         pub trait Algebra<T: Float>: AlgebraCore<T> {
             /// Applies an elementwise function of the unary table.
             fn unary(&self, op: Unary<T>) -> Self;
