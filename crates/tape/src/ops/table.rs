@@ -126,7 +126,9 @@ macro_rules! unary_table {
         pub trait Algebra<T: Float>: AlgebraCore<T> {
             /// Applies an elementwise function of the unary table.
             fn unary(&self, op: Unary<T>) -> Self;
-            $($(#[$doc])* fn $name(&self $(, $($p: T),+)?) -> Self {
+            // Always inlined: the scalar paths run rules on plain numbers, where a call would
+            // cost more than the arithmetic.
+            $($(#[$doc])* #[inline(always)] fn $name(&self $(, $($p: T),+)?) -> Self {
                 self.unary(Unary::$variant $({ $($p),+ })?)
             })*
         }
