@@ -8,6 +8,7 @@ use std::ops::Range;
 use crate::{Algebra, Float};
 
 pub(crate) mod binary;
+pub(crate) mod custom;
 pub(crate) mod index;
 pub(crate) mod matmul;
 mod operators;
@@ -17,6 +18,7 @@ pub(crate) mod softmax;
 pub(crate) mod unary;
 
 pub use binary::Cmp;
+pub use custom::CustomOp;
 pub use reduce::Reduce;
 pub use unary::Unary;
 
@@ -87,6 +89,9 @@ pub(crate) enum Op<T: Float> {
     LogSoftmaxGather {
         idx: Range<usize>,
     },
+    /// A user's operation ([`CustomOp`]); the sweeps run its rule themselves, on their own
+    /// algebra.
+    Custom(custom::Custom<T>),
 }
 
 impl<T: Float> Op<T> {
@@ -165,5 +170,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
                 emit(0, g.log_softmax_gather_grad(x[0], y, idx));
             }
         }
+        // Its rule is generic, so only a caller that knows `A` can run it (see `custom.rs`).
+        Op::Custom(c) => unreachable!("{}: the sweeps dispatch custom operations", c.name()),
     }
 }
