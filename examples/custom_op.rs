@@ -217,12 +217,12 @@ pub fn failures(report: &Report) -> Vec<String> {
             report.value_error, report.grad_error, report.rules_error, report.hvp_error
         ));
     }
-    // NaN fails too.
     for (what, err) in [
         ("gradcheck", report.gradcheck_error),
         ("second-order gradcheck", report.gradcheck2_error),
     ] {
-        if !(err <= 1e-6) {
+        // `is_nan` too: a NaN error compares false with everything.
+        if err > 1e-6 || err.is_nan() {
             failed.push(format!(
                 "{what}: max relative error {err:.1e} is not <= 1e-6"
             ));
