@@ -28,8 +28,8 @@ pub mod prelude {
         unsupervised,
     };
     pub use tape::{
-        Cmp, Float, ScalarTape, ScalarVar, Shape, Tape, Tensor, Var, concat, gradcheck, stack,
-        where_,
+        Cmp, CustomOp, Float, ScalarTape, ScalarVar, Shape, Tape, Tensor, Var, concat, gradcheck,
+        stack, where_,
     };
     pub use train::{
         Activation, Adam, BatchLoader, Dataset, FitConfig, Init, Linear, LrSchedule, Mlp, Module,

@@ -69,7 +69,7 @@ pub use float::Float;
 pub use gradcheck::{GradCheck, Mismatch, gradcheck};
 pub use ops::binary::where_;
 pub use ops::shape::{concat, stack};
-pub use ops::{Algebra, Reduce, Unary};
+pub use ops::{Algebra, CustomOp, Reduce, Unary};
 pub use parallel::join;
 pub use scalar::{ScalarTape, ScalarVar};
 pub use shape::Shape;

@@ -82,9 +82,19 @@ impl<T: Float> Tape<T> {
                 }
                 accumulate(&mut below[parents[k] as usize], gk)
             };
+            if let Op::Custom(custom) = &node.op {
+                // A user's operation: its rule is run on tensors through its erased entry.
+                let xs: Vec<&Tensor<T>> =
+                    parents.iter().map(|&p| &nodes[p as usize].value).collect();
+                let needs: Vec<bool> = parents
+                    .iter()
+                    .map(|&p| nodes[p as usize].needs_grad)
+                    .collect();
+                custom.backward_eager(&xs, &node.value, g, &needs, emit);
+            }
             // Nearly every operation has at most three parents: gather them into arrays on
             // the stack; only a wide concat takes the heap.
-            if let [p0, rest @ ..] = parents
+            else if let [p0, rest @ ..] = parents
                 && rest.len() < 3
             {
                 let at = |k: usize| *parents.get(k).unwrap_or(p0) as usize;
@@ -167,13 +177,17 @@ impl<T: Float> Tape<T> {
                 tape: self,
                 id: i as u32,
             };
-            ops::backward(&op, &x_refs, &y, &g, &needs, &idx, |k, gk| {
+            let emit = |k: usize, gk| {
                 let slot = &mut grads[parents[k] as usize];
                 *slot = Some(match *slot {
                     None => gk,
                     Some(acc) => acc + gk,
                 });
-            });
+            };
+            match &op {
+                Op::Custom(custom) => custom.backward_recorded(&x_refs, &y, &g, &needs, emit),
+                _ => ops::backward(&op, &x_refs, &y, &g, &needs, &idx, emit),
+            }
         }
         wrt.iter()
             .map(|w| match grads.get(w.id as usize).copied().flatten() {

@@ -40,6 +40,7 @@ pub(crate) fn op_name<T: Float>(op: &Op<T>) -> String {
         Op::Softmax { .. } => "softmax",
         Op::LogSoftmax { .. } => "log_softmax",
         Op::LogSoftmaxGather { .. } => "log_softmax_gather",
+        Op::Custom(c) => c.name(),
     };
     name.to_string()
 }

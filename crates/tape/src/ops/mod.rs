@@ -41,6 +41,7 @@ use crate::Float;
 
 pub(crate) mod algebras;
 pub(crate) mod binary;
+pub(crate) mod custom;
 pub(crate) mod index;
 pub(crate) mod matmul;
 mod operators;
@@ -50,6 +51,7 @@ pub(crate) mod softmax;
 mod table;
 pub(crate) mod unary;
 
+pub use custom::CustomOp;
 pub use reduce::Reduce;
 pub use unary::{Algebra, Unary};
 
@@ -120,6 +122,9 @@ pub(crate) enum Op<T: Float> {
     LogSoftmaxGather {
         idx: Range<usize>,
     },
+    /// A user's operation ([`CustomOp`]); the sweeps run its rule themselves, on their own
+    /// algebra.
+    Custom(custom::Custom<T>),
 }
 
 impl<T: Float> Op<T> {
@@ -148,7 +153,8 @@ impl<T: Float> Op<T> {
             | Op::MatMul { .. }
             | Op::Linear { .. }
             | Op::Softmax { .. }
-            | Op::LogSoftmax { .. } => None,
+            | Op::LogSoftmax { .. }
+            | Op::Custom(_) => None,
         }
     }
 }
@@ -214,5 +220,7 @@ pub(crate) fn backward<T: Float, A: Algebra<T>>(
                 emit(0, g.log_softmax_gather_grad(x[0], y, idx));
             }
         }
+        // Its rule is generic, so only a caller that knows `A` can run it (see `custom.rs`).
+        Op::Custom(c) => unreachable!("{}: the sweeps dispatch custom operations", c.name()),
     }
 }
