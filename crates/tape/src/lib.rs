@@ -70,7 +70,7 @@ pub use gradcheck::{GradCheck, Mismatch, gradcheck};
 pub use ops::binary::where_;
 pub use ops::shape::{concat, stack};
 pub use ops::{Algebra, CustomOp, Reduce, Unary};
-pub use parallel::join;
+pub use parallel::{Halves, join, join_halves};
 pub use scalar::{ScalarTape, ScalarVar};
 pub use shape::Shape;
 pub use storage::clear_pool;

@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+mod halves;
+
+pub use halves::{Halves, join_halves};
+
 /// Runs `run(part, parts)` once for each `part < parts`, on the calling thread and the helper
 /// threads, where `parts` is at most `max_parts` and the thread count. While another thread is
 /// splitting work, this caller works alone (`parts = 1`).

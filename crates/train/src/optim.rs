@@ -1,22 +1,35 @@
 //! Optimisers (SGD with momentum/Nesterov/weight decay, Adam, AdamW) and learning-rate
-//! schedules.
+//! schedules, on one skeleton.
 //!
-//! Every optimiser updates the parameters of a [`ParamStore`] in place, element by element, and
-//! keeps its state (momentum, moment estimates) in tensors allocated on the first step: a
-//! steady-state step allocates nothing. A step consumes the gradients it applied, which is the
-//! `zero_grad` of other frameworks: the next step starts from empty gradient slots.
+//! An optimiser is written as an [`UpdateRule`]: its update of one parameter's elements and the
+//! names of the state tensors it keeps per parameter, nothing else. A [`Stepper`] drives the
+//! rule and does what every optimiser shares: the walk over the parameters that have a
+//! gradient, the learning rate and its schedule, the step count, the state tensors (allocated
+//! zeroed on a parameter's first gradient and reused after, so a steady-state step allocates
+//! nothing) and their checkpoints, large parameters on two threads, and the clearing of the
+//! gradients: a step consumes the gradients it applied, which is the `zero_grad` of other
+//! frameworks, so the next step starts from empty gradient slots.
+//!
+//! [`Sgd`] and [`Adam`] are steppers driving [`SgdRule`] and [`AdamRule`].
 
 use tape::{Float, Tensor};
 
 use crate::params::{ParamId, ParamStore};
 
+mod adam;
 mod schedule;
+mod sgd;
 mod state;
 
+pub use adam::{Adam, AdamRule};
 pub use schedule::LrSchedule;
+pub use sgd::{Sgd, SgdRule};
 pub use state::OptimizerState;
 
-/// The common interface of the optimisers.
+/// The common interface of the optimisers: what a training loop calls.
+///
+/// Implemented by every [`Stepper`]; to write a new optimiser, implement [`UpdateRule`] rather
+/// than this trait.
 pub trait Optimizer<T: Float = f32> {
     /// Updates every parameter that has a gradient, in place, then clears all gradients.
     ///
@@ -48,272 +61,118 @@ pub trait Optimizer<T: Float = f32> {
     }
 }
 
-/// State tensors, one per parameter, allocated (zeroed) the first time the parameter has a
-/// gradient and reused on every later step.
-fn state_for<'a, T: Float>(
-    state: &'a mut Vec<Option<Tensor<T>>>,
-    id: ParamId,
-    like: &Tensor<T>,
-) -> &'a mut Tensor<T> {
-    if state.len() <= id.index() {
-        state.resize_with(id.index() + 1, || None);
-    }
-    state[id.index()].get_or_insert_with(|| Tensor::zeros(like.shape().clone()))
+/// What a rule's update may depend on besides its own settings, handed to it by the
+/// [`Stepper`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StepContext {
+    /// This step's learning rate: the base rate times the schedule's factor.
+    pub lr: f64,
+    /// This step's number, counting from 1 (Adam's `t`).
+    pub t: usize,
+    /// The parameter being updated (for rules that treat some parameters differently).
+    pub param: ParamId,
 }
 
-/// Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay, in
-/// the form PyTorch uses:
+/// An optimiser's update of one parameter, with `N` state tensors of the parameter's shape
+/// (Adam's two moments: `N = 2`). A [`Stepper`] turns it into an [`Optimizer`].
 ///
-/// ```text
-/// g <- g + weight_decay * w
-/// b <- momentum * b + g                  (b starts at 0)
-/// d <- g + momentum * b   (Nesterov)  or  b   (classical momentum)  or  g   (no momentum)
-/// w <- w - lr * d
+/// The stepper calls [`UpdateRule::update`] for each parameter that has a gradient, and for a
+/// large parameter once per half, on two threads: the update must be elementwise, each element
+/// computed from its own value, gradient and state only. That also makes it bit-identical
+/// whatever the split.
+///
+/// Adagrad (Duchi et al., 2011), `s <- s + g^2`, `w <- w - lr g / (sqrt(s) + eps)`, in full:
+///
 /// ```
-#[derive(Debug)]
-pub struct Sgd<T: Float = f32> {
-    lr: f64,
-    momentum: f64,
-    nesterov: bool,
-    weight_decay: f64,
-    schedule: LrSchedule,
-    steps: usize,
-    velocity: Vec<Option<Tensor<T>>>,
-}
+/// use tape::{Float, Tape, Tensor};
+/// use train::optim::{StepContext, Stepper, UpdateRule};
+/// use train::{Optimizer, ParamStore};
+///
+/// struct Adagrad {
+///     eps: f64,
+/// }
+///
+/// impl<T: Float> UpdateRule<T, 1> for Adagrad {
+///     const STATE: [&'static str; 1] = ["sum_sq"];
+///
+///     fn kind(&self) -> &'static str {
+///         "adagrad"
+///     }
+///
+///     fn update(&self, ctx: StepContext, w: &mut [T], g: &[T], [s]: [&mut [T]; 1]) {
+///         let (lr, eps) = (T::from_f64(ctx.lr), T::from_f64(self.eps));
+///         for ((w, &g), s) in w.iter_mut().zip(g).zip(s) {
+///             *s += g * g;
+///             *w -= lr * g / (s.sqrt() + eps);
+///         }
+///     }
+/// }
+///
+/// let mut store = ParamStore::<f64>::new();
+/// let w = store.add("w", Tensor::from_vec(vec![1.0, -2.0], [2]));
+/// let mut opt = Stepper::with_rule(Adagrad { eps: 1e-10 }, 0.1);
+/// let mut tape = Tape::new();
+/// store.compute_grads(&mut tape, |p| (p[w] * p[w]).sum()); // g = 2 w = [2, -4]
+/// opt.step(&mut store);
+/// // s = g^2 on the first step: each weight moves by lr against its gradient's sign.
+/// let got = store.value(w).data();
+/// assert!((got[0] - 0.9).abs() < 1e-9 && (got[1] + 1.9).abs() < 1e-9);
+/// // The stepper counted the step, cleared the gradient and kept the state for checkpoints.
+/// assert_eq!(opt.steps(), 1);
+/// assert!(store.grad(w).is_none());
+/// assert_eq!(opt.state().unwrap().tensors[0].0, "sum_sq");
+/// ```
+pub trait UpdateRule<T: Float, const N: usize>: Sync {
+    /// The names of the state tensors, as checkpoints store them (Adam: `["m", "v"]`).
+    const STATE: [&'static str; N];
 
-impl<T: Float> Sgd<T> {
-    /// Plain SGD with learning rate `lr`.
-    pub fn new(lr: f64) -> Self {
-        Sgd {
-            lr,
-            momentum: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-            schedule: LrSchedule::Constant,
-            steps: 0,
-            velocity: Vec::new(),
-        }
+    /// The optimiser's name in checkpoints (`sgd`, `adam`, `adamw`): a checkpoint is
+    /// restored only into a rule of the same kind.
+    fn kind(&self) -> &'static str;
+
+    /// Whether this rule, as configured, uses its state tensors (by default when it has any).
+    /// When it does not, the stepper allocates none and `update` receives empty state slices
+    /// (plain SGD has no velocity).
+    fn keeps_state(&self) -> bool {
+        N > 0
     }
 
-    /// Classical momentum (0.9 is typical).
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-
-    /// Nesterov momentum: looks ahead along the velocity (needs a non-zero momentum).
-    pub fn nesterov(mut self, nesterov: bool) -> Self {
-        self.nesterov = nesterov;
-        self
-    }
-
-    /// L2 weight decay added to the gradient.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
-    /// A learning-rate schedule.
-    pub fn schedule(mut self, schedule: LrSchedule) -> Self {
-        self.schedule = schedule;
-        self
-    }
-}
-
-impl<T: Float> Optimizer<T> for Sgd<T> {
-    fn step(&mut self, store: &mut ParamStore<T>) {
-        let lr = T::from_f64(self.learning_rate());
-        let mu = T::from_f64(self.momentum);
-        let wd = T::from_f64(self.weight_decay);
-        let nesterov = self.nesterov;
-        for id in store.ids() {
-            let Some((w, g)) = store.value_and_grad_mut(id) else {
-                continue;
-            };
-            if self.momentum == 0.0 {
-                sgd_update(w.data_mut(), g.data(), lr, wd);
-                continue;
-            }
-            let b = state_for(&mut self.velocity, id, w);
-            let rule = MomentumRule {
-                lr,
-                mu,
-                wd,
-                nesterov,
-            };
-            momentum_update(rule, w.data_mut(), g.data(), b.data_mut());
-        }
-        store.zero_grad();
-        self.steps += 1;
-    }
-
-    fn learning_rate(&self) -> f64 {
-        self.lr * self.schedule.factor(self.steps)
-    }
-
-    fn steps(&self) -> usize {
-        self.steps
-    }
-
-    fn state(&self) -> Option<OptimizerState<T>> {
-        Some(self.checkpoint_state())
-    }
-
-    fn load_state(
-        &mut self,
-        state: OptimizerState<T>,
-        store: &ParamStore<T>,
-    ) -> Result<(), String> {
-        self.restore_state(state, store)
-    }
-}
-
-// The updates' loops are compiled per kernel path (`tape::kernel!`): with AVX2 they stream
-// eight f32 at a time. They use no fused multiply-adds, so every path gives the same bits.
-
-tape::kernel! {
-    /// Plain SGD: `w <- w - lr (g + wd w)`.
-    fn sgd_update<T: Float>(w: &mut [T], g: &[T], lr: T, wd: T) {
-        for (w, &g) in w.iter_mut().zip(g) {
-            *w -= lr * (g + wd * *w);
-        }
-    }
-}
-
-/// One SGD-with-momentum step's scalars.
-#[derive(Clone, Copy)]
-struct MomentumRule<T> {
-    lr: T,
-    mu: T,
-    wd: T,
-    nesterov: bool,
-}
-
-tape::kernel! {
-    /// SGD with momentum (heavy ball or Nesterov): `b <- mu b + g`, `w <- w - lr d`.
-    fn momentum_update<T: Float>(rule: MomentumRule<T>, w: &mut [T], g: &[T], b: &mut [T]) {
-        let MomentumRule { lr, mu, wd, nesterov } = rule;
-        for ((w, &g), b) in w.iter_mut().zip(g).zip(b.iter_mut()) {
-            let g = g + wd * *w;
-            *b = mu * *b + g;
-            let d = if nesterov { g + mu * *b } else { *b };
-            *w -= lr * d;
-        }
-    }
+    /// Updates the elements `value` of a parameter (all of them or one half) in place from
+    /// their gradient `grad` and their state, which starts at zero.
+    fn update(&self, ctx: StepContext, value: &mut [T], grad: &[T], state: [&mut [T]; N]);
 }
 
 /// Parameters with at least this many elements are updated in two halves on two threads
-/// (`tape::join`). Adam's update streams four arrays and takes a square root and a division
-/// per element: 14% of the MNIST MLP example's main thread for its 200,704 first-layer weights,
-/// with the helper thread idle meanwhile. Each element's update reads only its own values, so
+/// (`tape::join_halves`). Adam's update streams four arrays and takes a square root and a
+/// division per element: 14% of the MNIST MLP example's main thread for its 200,704
+/// first-layer weights, with the helper thread idle meanwhile. Every rule is elementwise, so
 /// the split changes no result.
 const PARALLEL_UPDATE: usize = 1 << 15;
 
-/// One Adam step's scalars, with the bias corrections folded in.
-#[derive(Clone, Copy)]
-struct AdamRule<T> {
-    step_size: T,
-    inv_sqrt_bias2: T,
-    beta1: T,
-    beta2: T,
-    one_minus_beta1: T,
-    one_minus_beta2: T,
-    eps: T,
-    coupled_wd: T,
-    decay_factor: T,
-}
-
-impl<T: Float> AdamRule<T> {
-    /// Updates the weights `w` and the moments `m`, `v` in place from the gradient `g`.
-    fn apply(&self, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
-        adam_update(*self, w, g, m, v);
-    }
-}
-
-tape::kernel! {
-    /// Adam's update of one parameter (see [`AdamRule::apply`]).
-    fn adam_update<T: Float>(rule: AdamRule<T>, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
-        let (b1, b2) = (rule.beta1, rule.beta2);
-        let (one_b1, one_b2) = (rule.one_minus_beta1, rule.one_minus_beta2);
-        let lanes = w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()));
-        for ((w, &g), (m, v)) in lanes {
-            let g = g + rule.coupled_wd * *w;
-            *w *= rule.decay_factor;
-            *m = b1 * *m + one_b1 * g;
-            *v = b2 * *v + one_b2 * g * g;
-            *w -= rule.step_size * *m / (v.sqrt() * rule.inv_sqrt_bias2 + rule.eps);
-        }
-    }
-}
-
-/// Adam (Kingma & Ba, 2015), and AdamW (Loshchilov & Hutter, 2019) with decoupled weight
-/// decay. With step count `t` starting at 1:
-///
-/// ```text
-/// Adam:   g <- g + weight_decay * w          AdamW:  w <- w - lr * weight_decay * w
-/// m <- beta1 * m + (1 - beta1) * g
-/// v <- beta2 * v + (1 - beta2) * g^2
-/// w <- w - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
-/// ```
+/// An optimiser made of an [`UpdateRule`] and everything optimisers share: the base learning
+/// rate and its schedule, the step count, the rule's state tensors per parameter, the walk
+/// over the parameters and the clearing of their gradients (see the [module docs](self)).
 #[derive(Debug)]
-pub struct Adam<T: Float = f32> {
+pub struct Stepper<R, T: Float, const N: usize> {
+    rule: R,
     lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    weight_decay: f64,
-    decoupled: bool,
     schedule: LrSchedule,
     steps: usize,
-    m: Vec<Option<Tensor<T>>>,
-    v: Vec<Option<Tensor<T>>>,
+    /// Indexed by parameter: its state tensors, from its first gradient on.
+    state: Vec<Option<[Tensor<T>; N]>>,
 }
 
-impl<T: Float> Adam<T> {
-    /// Adam with learning rate `lr`, betas (0.9, 0.999), eps 1e-8, no weight decay.
-    pub fn new(lr: f64) -> Self {
-        Adam {
+impl<R: UpdateRule<T, N>, T: Float, const N: usize> Stepper<R, T, N> {
+    /// An optimiser following `rule` with base learning rate `lr`.
+    pub fn with_rule(rule: R, lr: f64) -> Self {
+        Stepper {
+            rule,
             lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            decoupled: false,
             schedule: LrSchedule::Constant,
             steps: 0,
-            m: Vec::new(),
-            v: Vec::new(),
+            state: Vec::new(),
         }
-    }
-
-    /// AdamW: Adam with decoupled weight decay (`w <- w - lr * weight_decay * w` before the
-    /// Adam update; 0.01 is a common choice).
-    pub fn adamw(lr: f64, weight_decay: f64) -> Self {
-        Adam {
-            weight_decay,
-            decoupled: true,
-            ..Self::new(lr)
-        }
-    }
-
-    /// The decay rates of the first and second moment estimates.
-    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
-        self.beta1 = beta1;
-        self.beta2 = beta2;
-        self
-    }
-
-    /// The term added to the denominator for numerical stability.
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-
-    /// Weight decay: added to the gradient (L2) for Adam, applied to the weights directly for
-    /// AdamW.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
     }
 
     /// A learning-rate schedule.
@@ -321,49 +180,41 @@ impl<T: Float> Adam<T> {
         self.schedule = schedule;
         self
     }
+
+    /// The rule this optimiser follows.
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
 }
 
-impl<T: Float> Optimizer<T> for Adam<T> {
+impl<R: UpdateRule<T, N>, T: Float, const N: usize> Optimizer<T> for Stepper<R, T, N> {
     fn step(&mut self, store: &mut ParamStore<T>) {
-        let lr_f64 = self.learning_rate();
-        let t = (self.steps + 1) as i32;
-        let bias1 = 1.0 - self.beta1.powi(t);
-        let bias2 = 1.0 - self.beta2.powi(t);
-        let (coupled_wd, decay_factor) = if self.decoupled {
-            (0.0, 1.0 - lr_f64 * self.weight_decay)
-        } else {
-            (self.weight_decay, 1.0)
-        };
-        // Folding the bias corrections into two scalars keeps the inner loop to one sqrt and
-        // one division per element.
-        let rule = AdamRule {
-            step_size: T::from_f64(lr_f64 / bias1),
-            inv_sqrt_bias2: T::from_f64(1.0 / bias2.sqrt()),
-            beta1: T::from_f64(self.beta1),
-            beta2: T::from_f64(self.beta2),
-            one_minus_beta1: T::from_f64(1.0 - self.beta1),
-            one_minus_beta2: T::from_f64(1.0 - self.beta2),
-            eps: T::from_f64(self.eps),
-            coupled_wd: T::from_f64(coupled_wd),
-            decay_factor: T::from_f64(decay_factor),
-        };
+        let (lr, t) = (self.learning_rate(), self.steps + 1);
+        if self.state.len() < store.len() {
+            self.state.resize_with(store.len(), || None);
+        }
+        let rule = &self.rule;
         for id in store.ids() {
             let Some((w, g)) = store.value_and_grad_mut(id) else {
                 continue;
             };
-            let m = state_for(&mut self.m, id, w);
-            let v = state_for(&mut self.v, id, w);
-            let (w, g, m, v) = (w.data_mut(), g.data(), m.data_mut(), v.data_mut());
-            if w.len() < PARALLEL_UPDATE {
-                rule.apply(w, g, m, v);
+            let ctx = StepContext { lr, t, param: id };
+            let slot = &mut self.state[id.index()];
+            if slot.is_none() && !rule.keeps_state() {
+                let data = (w.data_mut(), g.data());
+                tape::join_halves(data, PARALLEL_UPDATE, |(w, g)| {
+                    rule.update(ctx, w, g, std::array::from_fn(|_| &mut [][..]));
+                });
                 continue;
             }
-            let half = w.len() / 2;
-            let (w0, w1) = w.split_at_mut(half);
-            let (m0, m1) = m.split_at_mut(half);
-            let (v0, v1) = v.split_at_mut(half);
-            let (g0, g1) = g.split_at(half);
-            tape::join(|| rule.apply(w0, g0, m0, v0), || rule.apply(w1, g1, m1, v1));
+            let zeros = || Tensor::zeros(w.shape().clone());
+            let state = slot.get_or_insert_with(|| std::array::from_fn(|_| zeros()));
+            let data = (
+                w.data_mut(),
+                g.data(),
+                state.each_mut().map(Tensor::data_mut),
+            );
+            tape::join_halves(data, PARALLEL_UPDATE, |(w, g, s)| rule.update(ctx, w, g, s));
         }
         store.zero_grad();
         self.steps += 1;

@@ -8,7 +8,7 @@ use tape::{KernelPath, Tape, Tensor, set_kernel_path};
 use train::{Adam, Optimizer, ParamStore, Sgd};
 
 /// Parameters after three steps of `opt` on fixed gradients, for a small parameter and one
-/// large enough (2^16 elements) for Adam to update in two halves on two threads.
+/// large enough (2^16 elements) to be updated in two halves on two threads.
 fn after_steps(mut opt: impl Optimizer<f32>) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(3);
     let mut store = ParamStore::new();
