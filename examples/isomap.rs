@@ -34,50 +34,55 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::linalg::{orthonormalise_columns, symmetric_eigen};
+use gallery::plot::{self, Scatter};
 use losses::Reduction;
 use losses::unsupervised::{geodesic_distances, isomap_stress};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::cli::{Args, Requirement, check};
-use train::linalg::{orthonormalise_columns, symmetric_eigen};
-use train::plot::{self, Scatter};
 use train::synth::SwissRoll;
 use train::{Adam, Divergence, LrSchedule, Optimizer, ParamStore};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "isomap",
+    about = "Isomap unrolls a Swiss roll by minimising the geodesic stress (catalogue U4)."
+)]
 pub struct Config {
     /// Points on the roll.
+    #[arg(long, value_name = "N", default_value_t = 800)]
     pub points: usize,
     /// Nearest neighbours each point is joined to.
+    #[arg(long, value_name = "K", default_value_t = 10)]
     pub neighbours: usize,
     /// Standard deviation of the Gaussian noise on each coordinate of the roll.
+    #[arg(long, value_name = "SD", default_value_t = 0.05, value_parser = cli::finite::<f32>)]
     pub noise: f32,
     /// Adam steps on the stress.
+    #[arg(long, value_name = "N", default_value_t = 150)]
     pub steps: usize,
     /// Adam learning rate (in the units of the embedding's coordinates).
+    #[arg(long, value_name = "RATE", default_value_t = 0.05, value_parser = cli::finite::<f64>)]
     pub lr: f64,
     /// Whether to run the neighbour-graph check that drops points choosing short circuits.
+    #[arg(long = "no-guard", action = clap::ArgAction::SetFalse, help = "Skip the neighbour-graph check (keep points whose neighbours bridge two turns)")]
     pub guard: bool,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVG goes.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            points: 800,
-            neighbours: 10,
-            noise: 0.05,
-            steps: 150,
-            lr: 0.05,
-            guard: true,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -448,28 +453,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "isomap",
-        "Isomap unrolls a Swiss roll by minimising the geodesic stress (catalogue U4).",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        points: args.value("--points", "N", d.points, "points on the roll")?,
-        neighbours: args.value("--neighbours", "K", d.neighbours, "nearest neighbours")?,
-        noise: args.value("--noise", "SD", d.noise, "noise on each coordinate")?,
-        steps: args.value("--steps", "N", d.steps, "Adam steps on the stress")?,
-        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
-        guard: !args.switch(
-            "--no-guard",
-            "skip the neighbour-graph check (keep points whose neighbours bridge two turns)",
-        )?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.points < 4 || config.steps == 0 {
         return Err("--points must be at least 4 and --steps at least 1".into());
     }
@@ -484,7 +471,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run
