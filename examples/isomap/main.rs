@@ -28,23 +28,25 @@
 //! coordinates, the pairs a short circuit affects (graph distance under half the distance along
 //! the sheet): 0 once the check has run.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
 use gallery::cli::{self, Requirement, check};
-use gallery::linalg::{orthonormalise_columns, symmetric_eigen};
 use gallery::plot::{self, Scatter};
 use losses::Reduction;
 use losses::unsupervised::{geodesic_distances, isomap_stress};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::synth::SwissRoll;
 use train::{Adam, Divergence, LrSchedule, Optimizer, ParamStore};
+
+mod guard;
+mod mds;
+
+pub use guard::{short_circuit_pairs, short_circuit_points, without_short_circuits};
+pub use mds::{classical_mds, first_principal_axis, rank_correlation};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug, Parser)]
@@ -105,250 +107,6 @@ pub struct Report {
     /// Pairs the neighbour graph joins at under half their distance along the sheet (0 unless
     /// an edge short-circuits two layers of the roll), counted from the true coordinates.
     pub short_circuit_pairs: usize,
-}
-
-/// Classical MDS: the `dims`-dimensional configuration whose inner products best match
-/// `B = -1/2 J D^2 J` (`J` centres), i.e. `Y = V_k Lambda_k^{1/2}` from the top eigenpairs of `B`,
-/// found by subspace iteration with a Rayleigh-Ritz step.
-pub fn classical_mds(distances: &Tensor<f64>, dims: usize) -> Tensor<f64> {
-    let n = distances.dims()[0];
-    let squared: Vec<f64> = distances.data().iter().map(|d| d * d).collect();
-    let row_means: Vec<f64> = squared
-        .chunks_exact(n)
-        .map(|r| r.iter().sum::<f64>() / n as f64)
-        .collect();
-    let grand_mean = row_means.iter().sum::<f64>() / n as f64;
-    let b = Tensor::from_fn([n, n], |idx| {
-        let (i, j) = (idx / n, idx % n);
-        -0.5 * (squared[idx] - row_means[i] - row_means[j] + grand_mean)
-    });
-    // A few extra vectors speed up convergence of the wanted ones.
-    let p = dims + 4;
-    let mut q: Vec<f64> = (0..n * p)
-        .map(|i| ((i * 7919 + 13) % 101) as f64 - 50.0)
-        .collect();
-    orthonormalise_columns(&mut q, n, p);
-    let mut previous = f64::NAN;
-    for _ in 0..500 {
-        let mut z = b.matmul(&Tensor::from_vec(q, [n, p])).to_vec();
-        orthonormalise_columns(&mut z, n, p);
-        q = z;
-        // Stop once the Rayleigh quotients of the wanted vectors settle.
-        let bq = b.matmul(&Tensor::from_vec(q.clone(), [n, p]));
-        let ritz: f64 = (0..dims)
-            .map(|j| {
-                (0..n)
-                    .map(|r| q[r * p + j] * bq.data()[r * p + j])
-                    .sum::<f64>()
-            })
-            .sum();
-        if (ritz - previous).abs() <= 1e-13 * ritz.abs() {
-            break;
-        }
-        previous = ritz;
-    }
-    let qt = Tensor::from_vec(q, [n, p]);
-    let small = qt.matmul_t(&b.matmul(&qt), true, false);
-    let (values, vectors) = symmetric_eigen(small.data(), p);
-    let ritz_vectors = qt.matmul(&Tensor::from_vec(vectors, [p, p]));
-    Tensor::from_fn([n, dims], |idx| {
-        let (r, c) = (idx / dims, idx % dims);
-        ritz_vectors.data()[r * p + c] * values[c].max(0.0).sqrt()
-    })
-}
-
-/// The embedding's coordinates along its first principal axis.
-pub fn first_principal_axis(embedding: &Tensor<f64>) -> Vec<f64> {
-    let rows: Vec<&[f64]> = embedding.data().chunks_exact(2).collect();
-    let n = rows.len() as f64;
-    let mean = [0, 1].map(|c| rows.iter().map(|r| r[c]).sum::<f64>() / n);
-    let mut cov = [0.0; 4];
-    for r in &rows {
-        let d = [r[0] - mean[0], r[1] - mean[1]];
-        for (k, c) in cov.iter_mut().enumerate() {
-            *c += d[k / 2] * d[k % 2] / n;
-        }
-    }
-    let (_, vectors) = symmetric_eigen(&cov, 2);
-    rows.iter()
-        .map(|r| (r[0] - mean[0]) * vectors[0] + (r[1] - mean[1]) * vectors[2])
-        .collect()
-}
-
-/// Spearman's rank correlation: Pearson's correlation of the ranks (no ties expected).
-pub fn rank_correlation(a: &[f64], b: &[f64]) -> f64 {
-    let ranks = |v: &[f64]| {
-        let mut order: Vec<usize> = (0..v.len()).collect();
-        order.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
-        let mut rank = vec![0.0; v.len()];
-        for (r, &i) in order.iter().enumerate() {
-            rank[i] = r as f64;
-        }
-        rank
-    };
-    let (ra, rb) = (ranks(a), ranks(b));
-    let mean = (a.len() as f64 - 1.0) / 2.0;
-    let (mut cov, mut var_a, mut var_b) = (0.0, 0.0, 0.0);
-    for (x, y) in ra.iter().zip(&rb) {
-        cov += (x - mean) * (y - mean);
-        var_a += (x - mean).powi(2);
-        var_b += (y - mean).powi(2);
-    }
-    cov / (var_a * var_b).sqrt()
-}
-
-/// Pairs whose graph distance is under half their true distance along the sheet: the mark of
-/// a short-circuit edge between two layers of the roll.
-///
-/// The sheet distance of points `(t, h)` on the roll `(t cos t, h, t sin t)` is
-/// `sqrt((s(t_i) - s(t_j))^2 + (h_i - h_j)^2)`, with the spiral's arc length `s(t)`
-/// ([`SwissRoll::arc_length`]).
-pub fn short_circuit_pairs(geodesic: &Tensor<f64>, unrolled: &Tensor<f64>) -> usize {
-    let sheet: Vec<(f64, f64)> = unrolled
-        .data()
-        .chunks_exact(2)
-        .map(|r| (SwissRoll::arc_length(r[0]), r[1]))
-        .collect();
-    let n = sheet.len();
-    (0..n)
-        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-        .filter(|&(i, j)| {
-            let along = (sheet[i].0 - sheet[j].0).hypot(sheet[i].1 - sheet[j].1);
-            // Noise moves points by about 0.1, so only pairs a unit or more apart count.
-            along > 1.0 && geodesic.data()[i * n + j] < 0.5 * along
-        })
-        .count()
-}
-
-/// Edges shorter than this many typical neighbourhood radii are not examined for short circuits.
-const SHORT_CIRCUIT_MIN_LENGTH: f64 = 1.5;
-/// An examined edge is a short circuit unless shorter edges join its ends within this many times
-/// its length.
-const SHORT_CIRCUIT_DETOUR: f64 = 5.0;
-
-/// Each point's `k` nearest other points with their distances, nearest first (ties broken by
-/// index): the choices from which `geodesic_distances` builds its graph.
-fn nearest_neighbours(points: &Tensor<f64>, k: usize) -> Vec<Vec<(usize, f64)>> {
-    let rows: Vec<&[f64]> = points.data().chunks_exact(points.dims()[1]).collect();
-    let distance = |a: &[f64], b: &[f64]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f64>()
-            .sqrt()
-    };
-    rows.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let mut others: Vec<(usize, f64)> = rows
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(j, b)| (j, distance(a, b)))
-                .collect();
-            others.sort_by(|x, y| x.1.total_cmp(&y.1).then(x.0.cmp(&y.0)));
-            others.truncate(k);
-            others
-        })
-        .collect()
-}
-
-/// The length of the shortest path from `from` to `to` in `graph` (adjacency lists), or
-/// `None` if every path is longer than `limit`.
-fn path_within(graph: &[Vec<(usize, f64)>], from: usize, to: usize, limit: f64) -> Option<f64> {
-    let mut best = vec![f64::INFINITY; graph.len()];
-    best[from] = 0.0;
-    // Non-negative floats order like their bit patterns, which (unlike f64) are `Ord`.
-    let mut queue = BinaryHeap::from([Reverse((0f64.to_bits(), from))]);
-    while let Some(Reverse((bits, node))) = queue.pop() {
-        let distance = f64::from_bits(bits);
-        if node == to {
-            return Some(distance);
-        }
-        if distance > best[node] {
-            continue;
-        }
-        for &(next, length) in &graph[node] {
-            let through = distance + length;
-            if through <= limit && through < best[next] {
-                best[next] = through;
-                queue.push(Reverse((through.to_bits(), next)));
-            }
-        }
-    }
-    None
-}
-
-/// The neighbour-graph check: the points whose own `k` nearest neighbours include a short
-/// circuit, an edge that jumps across a gap of the manifold (here: from one turn of the roll to
-/// the next). It looks only at the points, never at the true coordinates.
-///
-/// The edges of the k-nearest-neighbour graph are examined from the shortest up, each against
-/// the graph of the shorter edges accepted so far. An edge longer than
-/// [`SHORT_CIRCUIT_MIN_LENGTH`] typical neighbourhood radii (the median distance of a point to
-/// its `k`-th neighbour) is a short circuit when that graph does not join its ends within
-/// [`SHORT_CIRCUIT_DETOUR`] times its length. On the sheet, shorter edges always offer such a
-/// detour (at most 4.4 times the length on 300 rolls), while a short circuit between two turns
-/// skips a whole turn (a detour of 7.7 times its length or more at the roll's tight inner end).
-/// Shorter edges are not examined: among yet shorter edges a path can wander far even on the
-/// sheet, and a gap narrower than the typical radius would defeat Isomap everywhere, not only
-/// at the corners. A short circuit is left out of the graph, so when several run side by side
-/// the next one is caught too.
-pub fn short_circuit_points(points: &Tensor<f64>, k: usize) -> Vec<usize> {
-    let choices = nearest_neighbours(points, k);
-    let n = choices.len();
-    let mut radii: Vec<f64> = choices
-        .iter()
-        .filter_map(|c| c.last())
-        .map(|c| c.1)
-        .collect();
-    radii.sort_by(f64::total_cmp);
-    let typical_radius = radii.get(n / 2).copied().unwrap_or(0.0);
-    let mut edges: Vec<(f64, usize, usize)> = choices
-        .iter()
-        .enumerate()
-        .flat_map(|(i, c)| c.iter().map(move |&(j, w)| (w, i.min(j), i.max(j))))
-        .collect();
-    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-    edges.dedup_by(|a, b| (a.1, a.2) == (b.1, b.2));
-    let mut accepted: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
-    let mut flagged = Vec::new();
-    for (length, i, j) in edges {
-        if length > SHORT_CIRCUIT_MIN_LENGTH * typical_radius
-            && path_within(&accepted, i, j, SHORT_CIRCUIT_DETOUR * length).is_none()
-        {
-            // Drop whichever end chose the edge (a sparse corner point, typically).
-            for (from, to) in [(i, j), (j, i)] {
-                if choices[from].iter().any(|&(c, _)| c == to) {
-                    flagged.push(from);
-                }
-            }
-            continue;
-        }
-        accepted[i].push((j, length));
-        accepted[j].push((i, length));
-    }
-    flagged.sort_unstable();
-    flagged.dedup();
-    flagged
-}
-
-/// The points that remain after repeating the check until it flags nothing (dropping a point
-/// changes its neighbours' neighbourhoods, so one round may not be enough).
-pub fn without_short_circuits(points: &Tensor<f64>, k: usize) -> Vec<usize> {
-    let mut kept: Vec<usize> = (0..points.dims()[0]).collect();
-    loop {
-        let flagged = short_circuit_points(&points.index_select(0, &kept), k);
-        if flagged.is_empty() || kept.len() - flagged.len() <= k {
-            return kept;
-        }
-        kept = kept
-            .iter()
-            .enumerate()
-            .filter(|(position, _)| flagged.binary_search(position).is_err())
-            .map(|(_, &index)| index)
-            .collect();
-    }
 }
 
 /// The stress of an embedding, evaluated on a fresh tape.
