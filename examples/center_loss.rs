@@ -16,55 +16,60 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::plot::{self, Scatter};
 use losses::Reduction;
 use losses::classification::softmax_cross_entropy;
 use losses::multitask::{center_loss, update_centers};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::cli::{Args, Requirement, check};
-use train::plot::{self, Scatter};
 use train::{
     Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
     ParamStore, count_correct, synth,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "center_loss",
+    about = "2-D digit features trained with softmax alone vs softmax + center loss (M3, C6)."
+)]
 pub struct Config {
     /// Training digits.
+    #[arg(long, value_name = "N", default_value_t = 6000)]
     pub train: usize,
     /// Held-out digits the compactness is measured on.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     pub test: usize,
     /// Passes over the training digits (per model).
+    #[arg(long, value_name = "N", default_value_t = 20)]
     pub epochs: usize,
     /// Digits per step.
+    #[arg(long, value_name = "N", default_value_t = 128)]
     pub batch_size: usize,
     /// Adam learning rate.
+    #[arg(long, value_name = "RATE", default_value_t = 1e-3, value_parser = cli::finite::<f64>)]
     pub lr: f64,
     /// Weight `lambda` of the center term.
+    #[arg(long, value_name = "W", default_value_t = 0.1, value_parser = cli::finite::<f64>)]
     pub lambda: f64,
     /// Rate `alpha` of the centre update.
+    #[arg(long, value_name = "RATE", default_value_t = 0.5, value_parser = cli::finite::<f64>)]
     pub alpha: f64,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVG goes.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            train: 6000,
-            test: 2000,
-            epochs: 20,
-            batch_size: 128,
-            lr: 1e-3,
-            lambda: 0.1,
-            alpha: 0.5,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -242,26 +247,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "center_loss",
-        "2-D digit features trained with softmax alone vs softmax + center loss (M3, C6).",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        train: args.value("--train", "N", d.train, "training digits")?,
-        test: args.value("--test", "N", d.test, "held-out digits")?,
-        epochs: args.value("--epochs", "N", d.epochs, "passes over the training digits")?,
-        batch_size: args.value("--batch-size", "N", d.batch_size, "digits per step")?,
-        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
-        lambda: args.value("--lambda", "W", d.lambda, "weight of the center term")?,
-        alpha: args.value("--alpha", "RATE", d.alpha, "rate of the centre update")?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.train == 0 || config.test < 10 || config.epochs == 0 || config.batch_size == 0 {
         return Err(
             "--train, --epochs, --batch-size must be at least 1, --test at least 10".into(),
@@ -282,7 +271,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// How much tighter the center loss must make the classes: the ratio of its intra/inter

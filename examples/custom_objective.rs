@@ -12,11 +12,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::plot::{self, Lines};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tape::{Float, Tape, Tensor, Var, gradcheck};
-use train::cli::{Args, Requirement, check};
-use train::plot::{self, Lines};
 use train::{Activation, Adam, BatchLoader, Divergence, Mlp, Module, Optimizer, ParamStore};
 
 /// The focal loss of Lin et al. (2017), for `logits [n, classes]` and integer `labels`:
@@ -33,32 +34,36 @@ pub fn focal_loss<'t, T: Float>(logits: Var<'t, T>, labels: &[usize], gamma: f64
 }
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "custom_objective",
+    about = "A new objective (the focal loss) in a dozen lines: gradient-checked, then trained."
+)]
 pub struct Config {
     /// The focusing parameter `gamma` the model is trained with.
+    #[arg(long, value_name = "G", default_value_t = 2.0, value_parser = cli::finite::<f64>)]
     pub gamma: f64,
     /// Training digits.
+    #[arg(long, value_name = "N", default_value_t = 5000)]
     pub train: usize,
     /// Held-out digits.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
     pub test: usize,
     /// Passes over the training digits.
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub epochs: usize,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVG goes.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            gamma: 2.0,
-            train: 5000,
-            test: 1000,
-            epochs: 5,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -173,28 +178,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "custom_objective",
-        "A new objective (the focal loss) in a dozen lines: gradient-checked, then trained.",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        gamma: args.value(
-            "--gamma",
-            "G",
-            d.gamma,
-            "focusing parameter (0 = cross-entropy)",
-        )?,
-        train: args.value("--train", "N", d.train, "training digits")?,
-        test: args.value("--test", "N", d.test, "held-out digits")?,
-        epochs: args.value("--epochs", "N", d.epochs, "passes over the training digits")?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.gamma < 0.0 || config.train == 0 || config.test == 0 || config.epochs == 0 {
         return Err("--gamma must be >= 0; --train, --test and --epochs at least 1".into());
     }
@@ -206,7 +193,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run

@@ -18,56 +18,61 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::plot::{self, Histograms};
 use losses::multitask::deepid2;
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor};
-use train::cli::{Args, Requirement, check};
-use train::plot::{self, Histograms};
 use train::{
     Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
     ParamStore, synth,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "deepid2",
+    about = "Digit verification with DeepID2's identification + verification objective (M2)."
+)]
 pub struct Config {
     /// Training digits.
+    #[arg(long, value_name = "N", default_value_t = 6000)]
     pub train: usize,
     /// Held-out digits the test pairs are drawn from.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     pub test: usize,
     /// Pairs to choose the threshold on (training images) and to test it on (held-out images).
+    #[arg(long, value_name = "N", default_value_t = 4000)]
     pub pairs: usize,
     /// Passes over the training digits (per model).
+    #[arg(long, value_name = "N", default_value_t = 10)]
     pub epochs: usize,
     /// Digits per step.
+    #[arg(long, value_name = "N", default_value_t = 128)]
     pub batch_size: usize,
     /// Adam learning rate.
+    #[arg(long, value_name = "RATE", default_value_t = 1e-3, value_parser = cli::finite::<f64>)]
     pub lr: f64,
     /// Weight `lambda` of the verification term in the second model.
+    #[arg(long, value_name = "W", default_value_t = 0.05, value_parser = cli::finite::<f64>)]
     pub lambda: f64,
     /// Margin `m` of the verification term.
+    #[arg(long, value_name = "M", default_value_t = 10.0, value_parser = cli::finite::<f64>)]
     pub margin: f64,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVG goes.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            train: 6000,
-            test: 2000,
-            pairs: 4000,
-            epochs: 10,
-            batch_size: 128,
-            lr: 1e-3,
-            lambda: 0.05,
-            margin: 10.0,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -329,32 +334,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "deepid2",
-        "Digit verification with DeepID2's identification + verification objective (M2).",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        train: args.value("--train", "N", d.train, "training digits")?,
-        test: args.value("--test", "N", d.test, "held-out digits")?,
-        pairs: args.value("--pairs", "N", d.pairs, "threshold and test pairs")?,
-        epochs: args.value("--epochs", "N", d.epochs, "passes over the training digits")?,
-        batch_size: args.value("--batch-size", "N", d.batch_size, "digits per step")?,
-        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
-        lambda: args.value("--lambda", "W", d.lambda, "weight of the verification term")?,
-        margin: args.value(
-            "--margin",
-            "M",
-            d.margin,
-            "margin of different-identity pairs",
-        )?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.train < 20 || config.test < 20 || config.pairs < 2 || config.epochs == 0 {
         return Err("--train and --test need 20+ digits, --pairs 2+, --epochs 1+".into());
     }
@@ -373,7 +356,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run

@@ -20,13 +20,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::plot::{self, PREDICTION, TRUTH, Tile};
 use losses::Reduction;
 use losses::multitask::{decode_boxes, encode_boxes, fast_rcnn};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor, Var};
-use train::cli::{Args, Requirement, check};
-use train::plot::{self, PREDICTION, TRUTH, Tile};
 use train::synth::{self, BOX_CLASSES, BoxScenes, iou};
 use train::{
     Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
@@ -34,41 +35,45 @@ use train::{
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "fast_rcnn",
+    about = "Classify and localise shapes with the Fast R-CNN multi-task loss (M1, R3)."
+)]
 pub struct Config {
     /// Training images (two RoIs each).
+    #[arg(long = "train", value_name = "N", default_value_t = 4000)]
     pub train_images: usize,
     /// Held-out images (two RoIs each).
+    #[arg(long = "test", value_name = "N", default_value_t = 1000)]
     pub test_images: usize,
     /// Side of the images in pixels.
+    #[arg(long = "size", value_name = "PIXELS", default_value_t = 32)]
     pub image_size: usize,
     /// Passes over the training RoIs.
+    #[arg(long, value_name = "N", default_value_t = 15)]
     pub epochs: usize,
     /// RoIs per step.
+    #[arg(long, value_name = "N", default_value_t = 128)]
     pub batch_size: usize,
     /// Adam learning rate.
+    #[arg(long, value_name = "RATE", default_value_t = 1e-3, value_parser = cli::finite::<f64>)]
     pub lr: f64,
     /// Weight `lambda` of the localisation term.
+    #[arg(long, value_name = "W", default_value_t = 1.0, value_parser = cli::finite::<f64>)]
     pub lambda: f64,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVG goes.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            train_images: 4000,
-            test_images: 1000,
-            image_size: 32,
-            epochs: 15,
-            batch_size: 128,
-            lr: 1e-3,
-            lambda: 1.0,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -417,26 +422,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "fast_rcnn",
-        "Classify and localise shapes with the Fast R-CNN multi-task loss (M1, R3).",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        train_images: args.value("--train", "N", d.train_images, "training images")?,
-        test_images: args.value("--test", "N", d.test_images, "held-out images")?,
-        image_size: args.value("--size", "PIXELS", d.image_size, "image side")?,
-        epochs: args.value("--epochs", "N", d.epochs, "passes over the training RoIs")?,
-        batch_size: args.value("--batch-size", "N", d.batch_size, "RoIs per step")?,
-        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
-        lambda: args.value("--lambda", "W", d.lambda, "weight of the localisation term")?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.train_images == 0 || config.test_images == 0 || config.epochs == 0 {
         return Err("--train, --test and --epochs must be at least 1".into());
     }
@@ -458,7 +447,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run

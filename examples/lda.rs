@@ -16,40 +16,46 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::linalg::nalgebra::{DMatrix, DVector};
+use gallery::linalg::symmetric_eigen;
+use gallery::plot::{self, Histograms, Lines};
 use losses::classification::fisher_ratio;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
-use train::cli::{Args, Requirement, check};
-use train::linalg::symmetric_eigen;
-use train::plot::{self, Histograms, Lines};
 use train::synth::GaussianMixture;
 use train::{Adam, Divergence, Init, LrSchedule, Optimizer, ParamStore};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "lda",
+    about = "Fisher's linear discriminant by gradient ascent on the Fisher criterion (catalogue C3)."
+)]
 pub struct Config {
     /// Points in the data set (three classes, drawn uniformly).
+    #[arg(long, value_name = "N", default_value_t = 600)]
     pub points: usize,
     /// Adam steps of gradient ascent.
+    #[arg(long, value_name = "N", default_value_t = 400)]
     pub steps: usize,
     /// Adam learning rate.
+    #[arg(long, value_name = "RATE", default_value_t = 0.05, value_parser = cli::finite::<f64>)]
     pub lr: f64,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVGs go.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            points: 600,
-            steps: 400,
-            lr: 0.05,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -141,69 +147,25 @@ pub fn scatter_matrices(x: &Tensor<f64>, labels: &[usize]) -> (Vec<f64>, Vec<f64
     (between, within)
 }
 
-/// The lower-triangular Cholesky factor `L` of a symmetric positive definite `d x d` matrix.
-fn cholesky(a: &[f64], d: usize) -> Vec<f64> {
-    let mut l = vec![0.0; d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let dot: f64 = (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum();
-            l[i * d + j] = if i == j {
-                (a[i * d + i] - dot).sqrt()
-            } else {
-                (a[i * d + j] - dot) / l[j * d + j]
-            };
-        }
-    }
-    l
-}
-
-/// Solves `L y = b` for lower-triangular `L` (forward substitution).
-fn solve_lower(l: &[f64], b: &[f64], d: usize) -> Vec<f64> {
-    let mut y = vec![0.0; d];
-    for i in 0..d {
-        let dot: f64 = (0..i).map(|k| l[i * d + k] * y[k]).sum();
-        y[i] = (b[i] - dot) / l[i * d + i];
-    }
-    y
-}
-
-/// Solves `L^T y = b` for lower-triangular `L` (back substitution).
-fn solve_upper_transposed(l: &[f64], b: &[f64], d: usize) -> Vec<f64> {
-    let mut y = vec![0.0; d];
-    for i in (0..d).rev() {
-        let dot: f64 = (i + 1..d).map(|k| l[k * d + i] * y[k]).sum();
-        y[i] = (b[i] - dot) / l[i * d + i];
-    }
-    y
-}
-
 /// The top generalised eigenpair of `(S_B, S_W)`: the largest `lambda` with
-/// `S_B w = lambda S_W w`, and its `w`. With `S_W = L L^T` the problem becomes the ordinary
-/// symmetric one `(L^-1 S_B L^-T) u = lambda u`, `w = L^-T u`.
+/// `S_B w = lambda S_W w`, and its `w`. With the Cholesky factor `S_W = L L^T` the problem
+/// becomes the ordinary symmetric one `(L^-1 S_B L^-T) u = lambda u`, `w = L^-T u`.
 pub fn top_generalised_eigenpair(between: &[f64], within: &[f64], d: usize) -> (f64, Vec<f64>) {
-    let l = cholesky(within, d);
-    // L^-1 S_B, column by column, then (L^-1 (L^-1 S_B)^T) = L^-1 S_B L^-T (S_B is symmetric).
-    let column = |m: &[f64], j: usize| (0..d).map(|i| m[i * d + j]).collect::<Vec<f64>>();
-    let mut half = vec![0.0; d * d];
-    for j in 0..d {
-        for (i, v) in solve_lower(&l, &column(between, j), d)
-            .into_iter()
-            .enumerate()
-        {
-            half[i * d + j] = v;
-        }
-    }
-    let mut reduced = vec![0.0; d * d];
-    for j in 0..d {
-        // Column j of L^-1 (L^-1 S_B)^T is L^-1 applied to row j of L^-1 S_B.
-        let row: Vec<f64> = half[j * d..(j + 1) * d].to_vec();
-        for (i, v) in solve_lower(&l, &row, d).into_iter().enumerate() {
-            reduced[i * d + j] = v;
-        }
-    }
-    let (values, vectors) = symmetric_eigen(&reduced, d);
-    let u: Vec<f64> = column(&vectors, 0);
-    (values[0], solve_upper_transposed(&l, &u, d))
+    let l = DMatrix::from_row_slice(d, d, within)
+        .cholesky()
+        .expect("the within-class scatter of points in general position is positive definite")
+        .unpack();
+    let solved = "L is triangular with a positive diagonal";
+    // L^-1 S_B, then L^-1 (L^-1 S_B)^T = L^-1 S_B L^-T (S_B is symmetric).
+    let half = l
+        .solve_lower_triangular(&DMatrix::from_row_slice(d, d, between))
+        .expect(solved);
+    let reduced = l.solve_lower_triangular(&half.transpose()).expect(solved);
+    // Row-major, as symmetric_eigen takes it (the transpose of a symmetric matrix: itself).
+    let (values, vectors) = symmetric_eigen(reduced.as_slice(), d);
+    let u = DVector::from_iterator(d, (0..d).map(|i| vectors[i * d]));
+    let w = l.transpose().solve_upper_triangular(&u).expect(solved);
+    (values[0], w.iter().copied().collect())
 }
 
 /// `J(w)` evaluated without a gradient.
@@ -289,8 +251,28 @@ pub fn run(config: &Config) -> Result<Report, String> {
         .collect();
     let j_mean_difference = fisher_value(&x, &naive, &labels);
 
+    let report = Report {
+        j_reached,
+        top_eigenvalue,
+        relative_gap,
+        angle_degrees,
+        j_mean_difference,
+        j_curve,
+    };
+    draw_figures(config, (&x, &labels), (&naive, &learnt), &report)?;
+    Ok(report)
+}
+
+/// The projections on the mean difference and on the learnt `w`, in `lda_projections.svg`, and
+/// the ascent of `J`, in `lda_ascent.svg`.
+fn draw_figures(
+    config: &Config,
+    (x, labels): (&Tensor<f64>, &[usize]),
+    (naive, learnt): (&[f64], &[f64]),
+    r: &Report,
+) -> Result<(), String> {
     let panel = |title: String, w: &[f64]| {
-        projections(&x, &labels, w).into_iter().enumerate().fold(
+        projections(x, labels, w).into_iter().enumerate().fold(
             Histograms::new(title).bins(40).x_label("projection"),
             |h, (k, v)| h.sample(format!("class {k}"), v),
         )
@@ -299,10 +281,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
         config.out.join("lda_projections.svg"),
         &[
             panel(
-                format!("mean difference: J = {j_mean_difference:.3}"),
-                &naive,
+                format!("mean difference: J = {:.3}", r.j_mean_difference),
+                naive,
             ),
-            panel(format!("learnt w: J = {j_reached:.3}"), &learnt),
+            panel(format!("learnt w: J = {:.3}", r.j_reached), learnt),
         ],
     )?;
     plot::lines(
@@ -312,38 +294,21 @@ pub fn run(config: &Config) -> Result<Report, String> {
             .y_label("J")
             .series(
                 "top generalised eigenvalue",
-                vec![(0.0, top_eigenvalue), (config.steps as f64, top_eigenvalue)],
+                vec![
+                    (0.0, r.top_eigenvalue),
+                    (config.steps as f64, r.top_eigenvalue),
+                ],
             )
-            .values("J(w)", &j_curve)],
-    )?;
-    Ok(Report {
-        j_reached,
-        top_eigenvalue,
-        relative_gap,
-        angle_degrees,
-        j_mean_difference,
-        j_curve,
-    })
+            .values("J(w)", &r.j_curve)],
+    )
 }
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "lda",
-        "Fisher's linear discriminant by gradient ascent on the Fisher criterion (catalogue C3).",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        points: args.value("--points", "N", d.points, "points in the data set")?,
-        steps: args.value("--steps", "N", d.steps, "Adam steps")?,
-        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.points < 3 * (DIMS + 1) || config.steps == 0 {
         return Err(format!(
             "--points must be at least {} and --steps at least 1",
@@ -362,7 +327,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run

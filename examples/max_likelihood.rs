@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::plot::{self, Lines};
 use losses::Reduction;
 use losses::classification::{cross_entropy, gaussian_nll, negative_log_likelihood};
 use rand::distr::Distribution;
@@ -26,32 +29,34 @@ use rand::distr::weighted::WeightedIndex;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tape::{Tape, Tensor, Var};
-use train::cli::{Args, Requirement, check};
-use train::plot::{self, Lines};
 use train::synth::GaussianMixture;
 use train::{Divergence, Optimizer, ParamStore, Params, Sgd};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "max_likelihood",
+    about = "Maximum likelihood (C9) and cross-entropy (C7) fits vs their closed forms."
+)]
 pub struct Config {
     /// Samples drawn from the Gaussian `N(3, 2^2)`, and rolls of the loaded die.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     pub samples: usize,
     /// Gradient steps of each fit.
+    #[arg(long, value_name = "N", default_value_t = 150)]
     pub steps: usize,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVG goes.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            samples: 2000,
-            steps: 150,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -273,26 +278,10 @@ fn draw(
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "max_likelihood",
-        "Maximum likelihood (C9) and cross-entropy (C7) fits vs their closed forms.",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        samples: args.value(
-            "--samples",
-            "N",
-            d.samples,
-            "Gaussian samples and die rolls",
-        )?,
-        steps: args.value("--steps", "N", d.steps, "gradient steps of each fit")?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.samples < 2 || config.steps == 0 {
         return Err("--samples must be at least 2 and --steps at least 1".into());
     }
@@ -305,7 +294,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, runs, prints the results; `Err` when a flag is bad, the run

@@ -13,28 +13,42 @@
 
 use std::process::ExitCode;
 
+use clap::{CommandFactory, Parser};
+use gallery::cli::{self, TrainingFlags, check};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use train::cli::{Args, TrainingFlags, check};
 use train::{Activation, Adam, Mlp, ParamStore, fit, mnist};
 
+/// The flags: those every training example shares, and the width of the hidden layer.
+#[derive(Parser)]
+#[command(
+    name = "mnist_mlp",
+    about = "A 784-256-10 ReLU MLP trained with Adam on MNIST-style digits, or on MNIST with --data."
+)]
+struct Flags {
+    #[command(flatten)]
+    training: TrainingFlags,
+    /// Hidden units
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    hidden: usize,
+}
+
 fn main() -> ExitCode {
-    train::cli::exit_code(run(std::env::args().skip(1)))
+    cli::exit_code(run(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, trains, reports; `Err` is what `main` prints before exiting
 /// with a failure code.
 pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
-    let mut args = Args::parse(
-        "mnist_mlp",
-        "A 784-256-10 ReLU MLP trained with Adam on MNIST-style digits, or on MNIST with --data.",
-        argv,
-    );
-    let flags = TrainingFlags::parse(&mut args, 10, 64, 1e-3)?;
-    let hidden: usize = args.value("--hidden", "N", 256, "hidden units")?;
-    if !args.finish()? {
+    let command = TrainingFlags::with_defaults(Flags::command(), 10, 64, 1e-3);
+    let Some(Flags {
+        training: flags,
+        hidden,
+    }) = cli::parse_with(command, argv)?
+    else {
         return Ok(());
-    }
+    };
+    flags.check()?;
     if hidden == 0 {
         return Err("--hidden must be at least 1".into());
     }

@@ -13,27 +13,35 @@
 
 use std::process::ExitCode;
 
+use clap::{CommandFactory, Parser};
+use gallery::cli::{self, TrainingFlags};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use train::cli::{Args, TrainingFlags};
 use train::{Init, Linear, ParamStore, Sgd, fit, mnist};
 
+/// The flags: those every training example shares.
+#[derive(Parser)]
+#[command(
+    name = "mnist_softmax",
+    about = "Softmax regression (784-10) trained with SGD on MNIST-style digits, or on MNIST with --data."
+)]
+struct Flags {
+    #[command(flatten)]
+    training: TrainingFlags,
+}
+
 fn main() -> ExitCode {
-    train::cli::exit_code(run(std::env::args().skip(1)))
+    cli::exit_code(run(std::env::args().skip(1)))
 }
 
 /// Reads the flags in `argv`, trains, reports; `Err` is what `main` prints before exiting
 /// with a failure code.
 pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
-    let mut args = Args::parse(
-        "mnist_softmax",
-        "Softmax regression (784-10) trained with SGD on MNIST-style digits, or on MNIST with --data.",
-        argv,
-    );
-    let flags = TrainingFlags::parse(&mut args, 10, 64, 0.1)?;
-    if !args.finish()? {
+    let command = TrainingFlags::with_defaults(Flags::command(), 10, 64, 0.1);
+    let Some(Flags { training: flags }) = cli::parse_with(command, argv)? else {
         return Ok(());
-    }
+    };
+    flags.check()?;
     let mut rng = StdRng::seed_from_u64(flags.seed);
     let data = mnist::load_digits(flags.data.as_deref(), &mut rng).map_err(|e| e.to_string())?;
     println!("data: {}", data.source);

@@ -19,52 +19,57 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::Parser;
+use gallery::cli::{self, Requirement, check};
+use gallery::plot::{self, Lines, Scatter};
 use losses::generative::{gan_discriminator, gan_generator_minimax, gan_generator_non_saturating};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use tape::{Tape, Tensor};
-use train::cli::{Args, Requirement, check};
-use train::plot::{self, Lines, Scatter};
 use train::synth::GaussianMixture;
 use train::{Activation, Adam, Divergence, Mlp, Module, Optimizer, ParamStore};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "toy_gan",
+    about = "A GAN learns the 8-Gaussians ring (catalogue G1)."
+)]
 pub struct Config {
     /// Training rounds (one D step and one G step each).
+    #[arg(long, value_name = "N", default_value_t = 8000)]
     pub steps: usize,
     /// Real and generated samples per step.
+    #[arg(long, value_name = "N", default_value_t = 128)]
     pub batch_size: usize,
     /// Dimension of the generator's input noise.
+    #[arg(long, value_name = "N", default_value_t = 64)]
     pub noise_dim: usize,
     /// Width of the hidden layers of both networks.
+    #[arg(long, value_name = "N", default_value_t = 64)]
     pub hidden: usize,
     /// Adam learning rate of both players.
+    #[arg(long, value_name = "RATE", default_value_t = 1e-3, value_parser = cli::finite::<f64>)]
     pub lr: f64,
     /// The minimax generator loss `E ln(1 - D(G(z)))` instead of the non-saturating one.
+    #[arg(long)]
     pub minimax: bool,
     /// Generated samples the modes are counted on.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     pub samples: usize,
     /// Seed of every random choice.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Where the SVGs go.
+    #[arg(long, value_name = "DIR", default_value = cli::OUT_DIR, value_parser = cli::path)]
     pub out: PathBuf,
 }
 
 impl Default for Config {
+    /// The run without flags: every flag at its default.
     fn default() -> Self {
-        Config {
-            steps: 8000,
-            batch_size: 128,
-            noise_dim: 64,
-            hidden: 64,
-            lr: 1e-3,
-            minimax: false,
-            samples: 2000,
-            seed: 0,
-            out: PathBuf::from("target/examples-out"),
-        }
+        cli::defaults()
     }
 }
 
@@ -186,23 +191,40 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let mode_shares = shares_near_modes(&samples, &ring);
     let modes_covered = mode_shares.iter().filter(|&&s| s >= 0.02).count();
 
+    let generated = format!("generated ({form}): {modes_covered}/8 modes");
+    draw_figures(
+        config,
+        (&real.inputs, &samples),
+        generated,
+        (&d_losses, &g_losses),
+    )?;
+    Ok(Report {
+        modes_covered,
+        mode_shares,
+        d_losses,
+        g_losses,
+    })
+}
+
+/// The real and generated samples (titled `generated`), in `toy_gan_samples.svg`, and the
+/// smoothed D and G losses, in `toy_gan_losses.svg`.
+fn draw_figures(
+    config: &Config,
+    (real, samples): (&Tensor<f32>, &Tensor<f32>),
+    generated: String,
+    (d_losses, g_losses): (&[f64], &[f64]),
+) -> Result<(), String> {
     // At most 1,000 points per panel and 500 per curve keep the SVGs small.
     let shown = config.samples.min(1000);
     let view = ((-2.6, 2.6), (-2.6, 2.6));
     plot::scatter(
         config.out.join("toy_gan_samples.svg"),
         &[
-            Scatter::new(
-                "real: 8 Gaussians",
-                plot::points(&real.inputs)[..shown].to_vec(),
-            )
-            .range(view.0, view.1),
-            Scatter::new(
-                format!("generated ({form}): {modes_covered}/8 modes"),
-                plot::points(&samples)[..shown].to_vec(),
-            )
-            .color(plot::class_color(1))
-            .range(view.0, view.1),
+            Scatter::new("real: 8 Gaussians", plot::points(real)[..shown].to_vec())
+                .range(view.0, view.1),
+            Scatter::new(generated, plot::points(samples)[..shown].to_vec())
+                .color(plot::class_color(1))
+                .range(view.0, view.1),
         ],
     )?;
     let window = (config.steps / 50).max(1);
@@ -219,58 +241,18 @@ pub fn run(config: &Config) -> Result<Report, String> {
         &[
             Lines::new(format!("losses (moving average of {window} steps)"))
                 .x_label("step")
-                .series("D loss", curve(&d_losses))
-                .series("G loss", curve(&g_losses)),
+                .series("D loss", curve(d_losses))
+                .series("G loss", curve(g_losses)),
         ],
-    )?;
-    Ok(Report {
-        modes_covered,
-        mode_shares,
-        d_losses,
-        g_losses,
-    })
+    )
 }
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
 pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut args = Args::parse(
-        "toy_gan",
-        "A GAN learns the 8-Gaussians ring (catalogue G1).",
-        argv,
-    );
-    let d = Config::default();
-    let config = Config {
-        steps: args.value(
-            "--steps",
-            "N",
-            d.steps,
-            "training rounds (one D and one G step)",
-        )?,
-        batch_size: args.value("--batch-size", "N", d.batch_size, "samples per step")?,
-        noise_dim: args.value(
-            "--noise-dim",
-            "N",
-            d.noise_dim,
-            "generator input noise size",
-        )?,
-        hidden: args.value("--hidden", "N", d.hidden, "hidden units of G and D")?,
-        lr: args.value("--lr", "RATE", d.lr, "Adam learning rate of both players")?,
-        minimax: args.switch(
-            "--minimax",
-            "minimax generator loss (default: non-saturating)",
-        )?,
-        samples: args.value(
-            "--samples",
-            "N",
-            d.samples,
-            "samples the modes are counted on",
-        )?,
-        seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
-        out: args.out_dir(&d.out)?,
-    };
-    if !args.finish()? {
+    let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
-    }
+    };
+    check::output_dir("--out", &config.out)?;
     if config.steps == 0 || config.batch_size == 0 || config.samples == 0 || config.hidden == 0 {
         return Err("--steps, --batch-size, --samples and --hidden must be at least 1".into());
     }
@@ -294,7 +276,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
 }
 
 fn main() -> ExitCode {
-    train::cli::exit_code(run_main(std::env::args().skip(1)))
+    cli::exit_code(run_main(std::env::args().skip(1)))
 }
 
 /// The modes a run must cover (of 8).

@@ -29,22 +29,18 @@
 //! ```
 //!
 //! Modules: [`params`] (the store and the step lifecycle), [`layers`] and [`init`],
-//! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop),
-//! [`linalg`] (small eigensolvers for checking results),
-//! [`checkpoint`] (safetensors), [`plot`] (SVG curves and figures) and [`cli`] (flags for
-//! examples).
+//! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop)
+//! and [`checkpoint`] (safetensors). The examples' flags, figures and reference solvers live in
+//! the repository's unpublished `gallery` crate, not here.
 
 pub mod checkpoint;
-pub mod cli;
 pub mod data;
 pub mod fit;
 pub mod init;
 pub mod layers;
-pub mod linalg;
 pub mod loss;
 pub mod optim;
 pub mod params;
-pub mod plot;
 
 pub use checkpoint::CheckpointError;
 pub use data::{Batch, BatchLoader, DataError, Dataset, idx, mnist, synth};

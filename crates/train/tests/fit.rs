@@ -1,14 +1,12 @@
-//! The training loop, its metrics CSV and plot, and the examples' flag parser.
+//! The training loop and its metrics CSV (the examples' flags and plots: crates/gallery).
 
 use approx::assert_abs_diff_eq;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::Tape;
-use train::cli::{Args, TrainingFlags};
 use train::synth::GaussianMixture;
 use train::{
-    Activation, Adam, FitConfig, Mlp, Module, ParamStore, evaluate, fit, plot,
-    softmax_cross_entropy,
+    Activation, Adam, FitConfig, Mlp, Module, ParamStore, evaluate, fit, softmax_cross_entropy,
 };
 
 mod common;
@@ -18,10 +16,9 @@ fn scratch(name: &str) -> common::Scratch {
 }
 
 #[test]
-fn fit_learns_blobs_and_writes_metrics_and_curves() {
+fn fit_learns_blobs_and_writes_metrics() {
     let dir = scratch("blobs");
     let csv = dir.join("metrics.csv");
-    let svg = dir.join("curves.svg");
     let mut rng = StdRng::seed_from_u64(0);
     let blobs = GaussianMixture::ring(4, 3.0, 0.5);
     let train = blobs.sample(800, &mut rng);
@@ -86,16 +83,6 @@ fn fit_learns_blobs_and_writes_metrics_and_curves() {
     assert_abs_diff_eq!(fields[3], last.val_loss, epsilon = 1e-12);
     assert_eq!(fields[4], last.val_accuracy);
     assert_abs_diff_eq!(fields[7], last.train_seconds, epsilon = 5e-4);
-
-    plot::training_curves(&history, &svg).unwrap();
-    let picture = std::fs::read_to_string(&svg).unwrap();
-    assert!(
-        picture.starts_with("<svg"),
-        "{}",
-        &picture[..40.min(picture.len())]
-    );
-    assert!(picture.contains("validation accuracy"));
-    assert!(picture.matches("<polyline").count() >= 4, "four curves");
 }
 
 #[test]
@@ -113,88 +100,4 @@ fn evaluate_is_the_mean_loss_and_accuracy() {
     let (l, a) = evaluate(&model, &store, &data, 4);
     assert_abs_diff_eq!(l, loss, epsilon = 1e-6);
     assert_eq!(a, correct as f64 / 10.0);
-}
-
-fn args(argv: &[&str]) -> Args {
-    Args::parse("demo", "A demo.", argv.iter().map(|s| s.to_string()))
-}
-
-#[test]
-fn flags_parse_with_defaults() {
-    let mut a = args(&[
-        "--epochs", "3", "--lr=0.5", "--data", "some/dir", "--seed", "7",
-    ]);
-    let flags = TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap();
-    assert!(a.finish().unwrap());
-    assert_eq!(flags.epochs, 3);
-    assert_eq!(flags.batch_size, 64);
-    assert_eq!(flags.lr, 0.5);
-    assert_eq!(flags.seed, 7);
-    assert_eq!(
-        flags.data.as_deref(),
-        Some(std::path::Path::new("some/dir"))
-    );
-    assert!(flags.metrics.is_none() && flags.save.is_none() && flags.plot.is_none());
-}
-
-#[test]
-fn bad_flags_are_explained() {
-    let mut a = args(&["--epochs", "ten"]);
-    let err = TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap_err();
-    assert_eq!(
-        err,
-        "--epochs expects N, got 'ten' (invalid digit found in string)"
-    );
-
-    let mut a = args(&["--epoch", "3"]);
-    TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap();
-    let err = a.finish().unwrap_err();
-    assert!(
-        err.starts_with("unknown flag --epoch (did you mean --epochs?); known flags: --data"),
-        "{err}"
-    );
-
-    let mut a = args(&["--lr"]);
-    let err = TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap_err();
-    assert_eq!(err, "--lr needs a value: --lr RATE");
-
-    let mut a = args(&["--lr", "-1"]);
-    let err = TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap_err();
-    assert_eq!(err, "--lr must be a positive number, got -1");
-
-    let mut a = args(&["--seed", "1", "--seed", "2"]);
-    let err = TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap_err();
-    assert_eq!(err, "--seed is given more than once");
-
-    let mut a = args(&["stray"]);
-    TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap();
-    assert!(
-        a.finish()
-            .unwrap_err()
-            .starts_with("unexpected argument 'stray'")
-    );
-}
-
-#[test]
-fn help_lists_every_flag_and_skips_value_checks() {
-    let mut a = args(&["--epochs", "oops", "--help"]);
-    let flags = TrainingFlags::parse(&mut a, 10, 64, 0.1).unwrap();
-    assert_eq!(flags.epochs, 10);
-    assert!(a.help_requested());
-    let help = a.help_text();
-    for flag in [
-        "--data DIR",
-        "--epochs N",
-        "--batch-size N",
-        "--lr RATE",
-        "--seed N",
-        "--metrics FILE",
-        "--save FILE",
-        "--plot FILE",
-        "--help",
-    ] {
-        assert!(help.contains(flag), "{flag} missing from:\n{help}");
-    }
-    assert!(help.contains("(default 64)"));
-    assert!(!a.finish().unwrap(), "help means: do not run");
 }

@@ -4,7 +4,7 @@
 /// that the exit code says whether the run met it.
 ///
 /// ```
-/// use train::cli::Requirement;
+/// use gallery::cli::Requirement;
 /// let ok = Requirement::at_least("rank correlation", 0.9999, 0.95);
 /// assert_eq!(ok.label(), ">= 0.95 required");
 /// assert!(ok.check().is_ok());

@@ -10,9 +10,9 @@ use std::path::Path;
 /// ```
 /// let dir = std::env::temp_dir().join(format!("check-doc-{}", std::process::id()));
 /// let file = dir.join("new/folder/m.safetensors");
-/// train::cli::check::output_file("--save", &file, "m.safetensors").unwrap();
+/// gallery::cli::check::output_file("--save", &file, "m.safetensors").unwrap();
 /// assert!(dir.join("new/folder").is_dir()); // created
-/// let err = train::cli::check::output_file("--save", &dir, "m.safetensors").unwrap_err();
+/// let err = gallery::cli::check::output_file("--save", &dir, "m.safetensors").unwrap_err();
 /// assert!(err.contains("is a folder"));
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
@@ -84,8 +84,8 @@ fn writable_folder(flag: &str, shown: &str, folder: &Path) -> Result<(), String>
 /// The error names the size so the flag can be lowered.
 ///
 /// ```
-/// assert!(train::cli::check::memory("--hidden 10", 40_000).is_ok());
-/// let err = train::cli::check::memory("--hidden 100000000", 313_600_000_000_000).unwrap_err();
+/// assert!(gallery::cli::check::memory("--hidden 10", 40_000).is_ok());
+/// let err = gallery::cli::check::memory("--hidden 100000000", 313_600_000_000_000).unwrap_err();
 /// assert!(err.starts_with("--hidden 100000000 needs at least 313.6 TB of memory"), "{err}");
 /// ```
 pub fn memory(what: &str, bytes: u128) -> Result<(), String> {

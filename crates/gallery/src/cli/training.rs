@@ -1,35 +1,72 @@
 //! The flags the classifier examples share (data, epochs, learning rate, outputs, checkpoints)
 //! and what they do after training.
 
-use super::{Args, check};
-use crate::fit::{FitConfig, History, readable};
+use std::path::PathBuf;
 
-/// The flags every training example shares, read with [`TrainingFlags::parse`].
-#[derive(Clone, Debug)]
+use clap::Command;
+use train::fit::{FitConfig, History, readable};
+
+use super::{check, finite, path};
+
+/// The flags every training example shares, flattened into its own (`#[command(flatten)]`);
+/// [`TrainingFlags::with_defaults`] sets an example's defaults and [`TrainingFlags::check`]
+/// checks the values.
+///
+/// ```
+/// use clap::{CommandFactory, Parser};
+/// use gallery::cli::{self, TrainingFlags};
+///
+/// /// A demo.
+/// #[derive(Parser)]
+/// #[command(name = "demo")]
+/// struct Flags {
+///     #[command(flatten)]
+///     training: TrainingFlags,
+/// }
+///
+/// let command = TrainingFlags::with_defaults(Flags::command(), 5, 32, 1e-3);
+/// let argv = ["--epochs", "3"].map(String::from);
+/// let flags: Flags = cli::parse_with(command, argv).unwrap().unwrap();
+/// assert_eq!((flags.training.epochs, flags.training.batch_size), (3, 32));
+/// assert_eq!(flags.training.fit_config().epochs, 3);
+/// ```
+#[derive(Clone, Debug, clap::Args)]
 pub struct TrainingFlags {
-    /// `--data DIR`: a folder of MNIST IDX files; `None` means the built-in data.
-    pub data: Option<std::path::PathBuf>,
-    /// `--epochs N`: epochs in all (a resumed run counts those before its checkpoint).
+    /// Folder with the MNIST IDX files (all four, or the two t10k ones); default: built-in
+    /// digits
+    #[arg(long, value_name = "DIR", value_parser = path)]
+    pub data: Option<PathBuf>,
+    /// Passes over the training set (a resumed run counts those before its checkpoint)
+    #[arg(long, value_name = "N", default_value_t = 10)]
     pub epochs: usize,
-    /// `--batch-size N`.
+    /// Examples per step
+    #[arg(long, value_name = "N", default_value_t = 64)]
     pub batch_size: usize,
-    /// `--lr RATE`.
+    /// Learning rate
+    #[arg(long, value_name = "RATE", default_value_t = 0.1, value_parser = finite::<f64>)]
     pub lr: f64,
-    /// `--clip NORM`: clip the global gradient norm to this.
+    /// Clip the global gradient norm to NORM
+    #[arg(long, value_name = "NORM", value_parser = finite::<f64>)]
     pub clip: Option<f64>,
-    /// `--seed N`: seeds the one generator behind every random choice.
+    /// Seed of every random choice
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
-    /// `--metrics FILE`: per-epoch metrics as CSV.
-    pub metrics: Option<std::path::PathBuf>,
-    /// `--save FILE`: a training checkpoint (parameters, optimiser state, metrics) after the
-    /// last epoch, and every `--save-every` epochs.
-    pub save: Option<std::path::PathBuf>,
-    /// `--save-every N`: also save the checkpoint after every N epochs (0: only at the end).
+    /// Write per-epoch metrics as CSV
+    #[arg(long, value_name = "FILE", value_parser = path)]
+    pub metrics: Option<PathBuf>,
+    /// Save a training checkpoint (safetensors: parameters, optimiser state, metrics) after the
+    /// last epoch
+    #[arg(long, value_name = "FILE", value_parser = path)]
+    pub save: Option<PathBuf>,
+    /// Also save the checkpoint every N epochs (0: only at the end)
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub save_every: usize,
-    /// `--resume FILE`: continue the run saved in this checkpoint.
-    pub resume: Option<std::path::PathBuf>,
-    /// `--plot FILE`: training curves as SVG.
-    pub plot: Option<std::path::PathBuf>,
+    /// Continue the run saved in FILE
+    #[arg(long, value_name = "FILE", value_parser = path)]
+    pub resume: Option<PathBuf>,
+    /// Draw the training curves (SVG)
+    #[arg(long, value_name = "FILE", value_parser = path)]
+    pub plot: Option<PathBuf>,
 }
 
 /// The validation accuracy a classifier example requires: far above the 0.1 of guessing one
@@ -37,61 +74,31 @@ pub struct TrainingFlags {
 pub const REQUIRED_ACCURACY: f64 = 0.5;
 
 impl TrainingFlags {
-    /// Reads the shared flags from `args`, with the given defaults, and checks them: ranges,
-    /// and (unless `--help` was given) the output paths, whose folders are created, and the
+    /// `command` (an example's, with these flags flattened in) with an example's defaults for
+    /// `--epochs`, `--batch-size` and `--lr`.
+    pub fn with_defaults(command: Command, epochs: usize, batch_size: usize, lr: f64) -> Command {
+        command
+            .mut_arg("epochs", |a| a.default_value(epochs.to_string()))
+            .mut_arg("batch_size", |a| a.default_value(batch_size.to_string()))
+            .mut_arg("lr", |a| a.default_value(lr.to_string()))
+    }
+
+    /// Checks the values: ranges, then the output paths, whose folders are created, and the
     /// checkpoint to resume from, so that a bad path fails before the first epoch.
-    pub fn parse(
-        args: &mut Args,
-        epochs: usize,
-        batch_size: usize,
-        lr: f64,
-    ) -> Result<Self, String> {
-        let flags = TrainingFlags {
-            data: args.optional(
-                "--data",
-                "DIR",
-                "folder with the MNIST IDX files (all four, or the two t10k ones); default: \
-                 built-in digits",
-            )?,
-            epochs: args.value("--epochs", "N", epochs, "passes over the training set")?,
-            batch_size: args.value("--batch-size", "N", batch_size, "examples per step")?,
-            lr: args.value("--lr", "RATE", lr, "learning rate")?,
-            clip: args.optional("--clip", "NORM", "clip the gradient norm to NORM")?,
-            seed: args.value("--seed", "N", 0, "seed of every random choice")?,
-            metrics: args.optional("--metrics", "FILE", "write per-epoch metrics as CSV")?,
-            save: args.optional(
-                "--save",
-                "FILE",
-                "save a training checkpoint (safetensors: parameters and optimiser state)",
-            )?,
-            save_every: args.value(
-                "--save-every",
-                "N",
-                0,
-                "also save the checkpoint every N epochs (0: only at the end)",
-            )?,
-            resume: args.optional("--resume", "FILE", "continue the run saved in FILE")?,
-            plot: args.optional("--plot", "FILE", "draw the training curves (SVG)")?,
-        };
-        if flags.epochs == 0 || flags.batch_size == 0 {
+    pub fn check(&self) -> Result<(), String> {
+        if self.epochs == 0 || self.batch_size == 0 {
             return Err("--epochs and --batch-size must be at least 1".into());
         }
-        if flags.lr <= 0.0 {
-            return Err(format!("--lr must be a positive number, got {}", flags.lr));
+        if self.lr <= 0.0 {
+            return Err(format!("--lr must be a positive number, got {}", self.lr));
         }
-        if flags.clip.is_some_and(|c| c <= 0.0) {
-            return Err(format!(
-                "--clip must be positive, got {}",
-                flags.clip.unwrap_or(0.0)
-            ));
+        if let Some(clip) = self.clip.filter(|&c| c <= 0.0) {
+            return Err(format!("--clip must be positive, got {clip}"));
         }
-        if flags.save_every > 0 && flags.save.is_none() {
+        if self.save_every > 0 && self.save.is_none() {
             return Err("--save-every needs --save FILE: where to write the checkpoint".into());
         }
-        if !args.help_requested() {
-            flags.check_paths()?;
-        }
-        Ok(flags)
+        self.check_paths()
     }
 
     /// The output paths' folders exist (created) and are writable; the checkpoint to resume
@@ -128,7 +135,7 @@ impl TrainingFlags {
         }
     }
 
-    /// What a training example does after [`crate::fit`]: says where the metrics and the
+    /// What a training example does after [`train::fit()`]: says where the metrics and the
     /// checkpoint went, draws the curves (`--plot`) when asked, then prints the last
     /// validation accuracy and the training time (validation passes excluded) as
     /// `validation accuracy: A` and `training time: S s`, the lines `benches/compare/run.sh`

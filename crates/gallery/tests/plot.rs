@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use tape::Tensor;
-use train::plot::{
+use gallery::plot::{
     self, Histograms, Lines, PREDICTION, Regions, Scatter, TRUTH, Tile, decision_regions,
     histograms, image_grid, lines, scatter,
 };
+use tape::Tensor;
 
 /// A fresh scratch folder for one test's files, removed when dropped.
 struct Scratch(PathBuf);

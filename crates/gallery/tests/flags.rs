@@ -3,17 +3,36 @@
 
 use std::path::Path;
 
-use train::cli::{Args, REQUIRED_ACCURACY, TrainingFlags};
+use clap::{CommandFactory, Parser};
+use gallery::cli::{self, REQUIRED_ACCURACY, TrainingFlags, check};
 use train::{EpochMetrics, History};
 
 mod common;
 
-fn args(argv: &[&str]) -> Args {
-    Args::parse("demo", "A demo.", argv.iter().map(|s| s.to_string()))
+/// A training example's flags: the shared ones and one of its own.
+#[derive(Parser, Debug)]
+#[command(name = "demo", about = "A demo.")]
+struct Flags {
+    #[command(flatten)]
+    training: TrainingFlags,
+    /// Weight of a term
+    #[arg(long, value_name = "W", default_value_t = 0.1, value_parser = cli::finite::<f32>)]
+    lambda: f32,
+}
+
+/// The flags in `argv` with the defaults of a demo (10 epochs, batches of 64, rate 0.1),
+/// checked; `None` after --help.
+fn parse_all(argv: &[&str]) -> Result<Option<Flags>, String> {
+    let command = TrainingFlags::with_defaults(Flags::command(), 10, 64, 0.1);
+    let flags: Option<Flags> = cli::parse_with(command, argv.iter().map(|s| s.to_string()))?;
+    if let Some(f) = &flags {
+        f.training.check()?;
+    }
+    Ok(flags)
 }
 
 fn parse(argv: &[&str]) -> Result<TrainingFlags, String> {
-    TrainingFlags::parse(&mut args(argv), 10, 64, 0.1)
+    Ok(parse_all(argv)?.expect("no --help").training)
 }
 
 fn s(p: &Path) -> &str {
@@ -34,8 +53,7 @@ fn numbers_must_be_finite() {
             format!("{flag} expects a finite number, got '{value}'")
         );
     }
-    let mut a = args(&["--lambda", "-inf"]);
-    let err = a.value("--lambda", "W", 0.1f32, "weight").unwrap_err();
+    let err = parse(&["--lambda", "-inf"]).unwrap_err();
     assert_eq!(err, "--lambda expects a finite number, got '-inf'");
     assert_eq!(
         parse(&["--clip", "0"]).unwrap_err(),
@@ -130,24 +148,108 @@ fn checkpoint_flags_are_consistent() {
 }
 
 #[test]
-fn the_output_folder_is_checked_unless_help_is_asked() {
+fn the_output_folder_is_checked() {
     let dir = common::scratch("flags", "out");
-    let default = dir.join("default-out");
-    let mut a = args(&["--out", ""]);
     assert_eq!(
-        a.out_dir(&default).unwrap_err(),
+        check::output_dir("--out", Path::new("")).unwrap_err(),
         "--out needs a folder name, got an empty one"
     );
     let file = dir.join("file");
     std::fs::write(&file, b"x").unwrap();
-    let mut a = args(&["--out", s(&file)]);
-    let err = a.out_dir(&default).unwrap_err();
+    let err = check::output_dir("--out", &file).unwrap_err();
     assert_eq!(err, format!("--out {}: is a file, not a folder", s(&file)));
-    let mut a = args(&[]);
-    assert_eq!(a.out_dir(&default).unwrap(), default);
-    assert!(default.is_dir(), "created");
-    let mut a = args(&["--out", "", "--help"]);
-    assert!(a.out_dir(&default).is_ok(), "--help checks nothing");
+    let new = dir.join("new-out");
+    check::output_dir("--out", &new).unwrap();
+    assert!(new.is_dir(), "created");
+}
+
+#[test]
+fn flags_parse_with_defaults() {
+    let flags = parse(&[
+        "--epochs", "3", "--lr=0.5", "--data", "some/dir", "--seed", "7",
+    ])
+    .unwrap();
+    assert_eq!(flags.epochs, 3);
+    assert_eq!(flags.batch_size, 64);
+    assert_eq!(flags.lr, 0.5);
+    assert_eq!(flags.seed, 7);
+    assert_eq!(flags.data.as_deref(), Some(Path::new("some/dir")));
+    assert!(flags.metrics.is_none() && flags.save.is_none() && flags.plot.is_none());
+    // Another example's defaults.
+    let command = TrainingFlags::with_defaults(Flags::command(), 2, 16, 1e-3);
+    let other: Flags = cli::parse_with(command, Vec::new()).unwrap().unwrap();
+    let t = &other.training;
+    assert_eq!((t.epochs, t.batch_size, t.lr), (2, 16, 1e-3));
+}
+
+#[test]
+fn bad_flags_are_explained() {
+    assert_eq!(
+        parse(&["--epochs", "ten"]).unwrap_err(),
+        "--epochs expects N, got 'ten' (invalid digit found in string)"
+    );
+    assert_eq!(
+        parse(&["--epoch", "3"]).unwrap_err(),
+        "unknown flag --epoch (did you mean --epochs?); see --help"
+    );
+    assert_eq!(
+        parse(&["--lr"]).unwrap_err(),
+        "--lr needs a value: --lr <RATE>"
+    );
+    assert_eq!(
+        parse(&["--lr", "-1"]).unwrap_err(),
+        "--lr must be a positive number, got -1"
+    );
+    let err = parse(&["--seed", "1", "--seed", "2"]).unwrap_err();
+    assert!(
+        err.contains("'--seed <N>' cannot be used multiple times"),
+        "{err}"
+    );
+    let err = parse(&["stray"]).unwrap_err();
+    assert_eq!(
+        err,
+        "unexpected argument 'stray' (flags look like --epochs 5; see --help)"
+    );
+}
+
+#[test]
+fn help_lists_every_flag_with_its_default_and_runs_nothing() {
+    let mut command = TrainingFlags::with_defaults(Flags::command(), 10, 64, 0.1);
+    let help = command.render_help().to_string();
+    for flag in [
+        "--data <DIR>",
+        "--epochs <N>",
+        "--batch-size <N>",
+        "--lr <RATE>",
+        "--seed <N>",
+        "--metrics <FILE>",
+        "--save <FILE>",
+        "--plot <FILE>",
+        "--lambda <W>",
+        "--help",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+    assert!(help.contains("[default: 64]"), "{help}");
+    assert!(
+        parse_all(&["--help"]).unwrap().is_none(),
+        "help means: do not run"
+    );
+}
+
+#[test]
+fn training_curves_are_drawn() {
+    let dir = common::scratch("flags", "curves");
+    let svg = dir.join("curves.svg");
+    gallery::plot::training_curves(&history(&[2.3, 1.0, 0.5, 0.4], 0.9), &svg).unwrap();
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        picture.starts_with("<svg"),
+        "{}",
+        &picture[..40.min(picture.len())]
+    );
+    assert!(picture.contains("validation accuracy"));
+    assert!(picture.matches("<polyline").count() >= 4, "four curves");
 }
 
 fn history(losses: &[f64], accuracy: f64) -> History {
