@@ -7,7 +7,7 @@ use tape::Tape;
 use train::cli::{Args, TrainingFlags};
 use train::synth::GaussianMixture;
 use train::{
-    Activation, Adam, FitConfig, Mlp, Module, ParamStore, evaluate, fit, plot,
+    Activation, Adam, FitConfig, Mlp, Module, ParamStore, evaluate, fit_classifier, plot,
     softmax_cross_entropy,
 };
 
@@ -39,7 +39,7 @@ fn fit_learns_blobs_and_writes_metrics_and_curves() {
         ..FitConfig::default()
     };
     let (loss_before, _) = evaluate(&model, &store, &validation, 64);
-    let history = fit(
+    let history = fit_classifier(
         &model,
         &mut store,
         &mut opt,
