@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use train::cli::{Args, TrainingFlags};
-use train::{Init, Linear, ParamStore, Sgd, fit, mnist};
+use train::{Init, Linear, ParamStore, Sgd, fit_classifier, mnist};
 
 fn main() -> ExitCode {
     train::cli::exit_code(run(std::env::args().skip(1)))
@@ -58,7 +58,7 @@ pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         flags.epochs
     );
     let config = flags.fit_config();
-    let history = fit(
+    let history = fit_classifier(
         &model,
         &mut store,
         &mut optimizer,
