@@ -112,7 +112,7 @@ impl<T: Float> Watch<T> {
     /// Whether the run should stop after the epochs seen (its best is `patience` ago).
     pub(super) fn exhausted(&self, epoch: usize) -> bool {
         self.best
-            .is_some_and(|(_, b)| epoch >= b + self.rule.patience)
+            .is_some_and(|(_, b)| epoch >= b + self.rule.patience.max(1))
     }
 
     /// Why the run stops after `epoch`, for its output.
