@@ -12,6 +12,7 @@
 //! parameters. No model can beat the noise: the smallest expected test MSE is `sigma^2`, which
 //! is what the result is measured against.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -23,6 +24,7 @@ use rand_distr::{Distribution, Normal};
 use tape::{Tape, Tensor};
 use train::cli::{Args, Requirement};
 use train::fit::{EarlyStopping, Fit, FitConfig};
+use train::plot::{self, Lines};
 use train::{Activation, Adam, Mlp, Module, ParamStore, Supervised, SupervisedBatch};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -46,6 +48,8 @@ pub struct Config {
     pub patience: usize,
     /// Seed of every random choice.
     pub seed: u64,
+    /// Where the SVG goes.
+    pub out: PathBuf,
 }
 
 impl Default for Config {
@@ -60,6 +64,7 @@ impl Default for Config {
             lr: 0.003,
             patience: 20,
             seed: 0,
+            out: PathBuf::from("target/examples-out"),
         }
     }
 }
@@ -166,12 +171,46 @@ pub fn run(config: &Config) -> Result<Report, String> {
         .best("val_loss", train::Goal::Minimize)
         .ok_or("no epoch measured a finite validation MSE")?;
     let test_mse = mean_squared_error(&model, &store, &test);
+    draw(config, &model, &store, &history)?;
     Ok(Report {
         epochs_run: history.epochs.len(),
         best_epoch: best.epoch,
         test_mse,
         ratio: test_mse / (config.sigma * config.sigma),
     })
+}
+
+/// Writes `regression.svg`: the fitted curve against `sin(3x)`, and the losses per epoch.
+fn draw(
+    config: &Config,
+    model: &Mlp,
+    store: &ParamStore<f64>,
+    history: &train::History,
+) -> Result<(), String> {
+    let grid = Tensor::from_fn([201, 1], |i| -1.0 + i as f64 / 100.0);
+    let tape = Tape::new();
+    let p = store.bind_frozen(&tape);
+    let fitted = model.forward(&p, tape.constant(grid.clone())).value();
+    let xs = grid.data().iter().copied();
+    let curve = |f: &dyn Fn(usize, f64) -> f64| -> Vec<(f64, f64)> {
+        xs.clone().enumerate().map(|(i, x)| (x, f(i, x))).collect()
+    };
+    let losses =
+        |f: fn(&train::EpochMetrics) -> f64| -> Vec<f64> { history.epochs.iter().map(f).collect() };
+    plot::lines(
+        config.out.join("regression.svg"),
+        &[
+            Lines::new("fitted MLP vs the noiseless function")
+                .x_label("x")
+                .series("sin(3x)", curve(&|_, x| (3.0 * x).sin()))
+                .series("MLP (best epoch)", curve(&|i, _| fitted.data()[i])),
+            Lines::new("mean squared error per epoch")
+                .x_label("epoch")
+                .log_y()
+                .values("training", &losses(|m| m.train_loss))
+                .values("validation", &losses(|m| m.val_loss)),
+        ],
+    )
 }
 
 /// Reads the flags in `argv`; `None` when `--help` was asked for.
@@ -192,6 +231,7 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
         lr: args.value("--lr", "RATE", d.lr, "Adam learning rate")?,
         patience: args.value("--patience", "N", d.patience, "epochs without improvement")?,
         seed: args.value("--seed", "N", d.seed, "seed of every random choice")?,
+        out: args.out_dir(&d.out)?,
     };
     if !args.finish()? {
         return Ok(None);
@@ -226,6 +266,7 @@ pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         return Ok(());
     };
     let report = run(&config)?;
+    println!("wrote regression.svg to {}", config.out.display());
     let required = Requirement::at_most("test MSE / sigma^2", report.ratio, REQUIRED_RATIO);
     let ended = if report.epochs_run < config.epochs {
         "stopped early after epoch"

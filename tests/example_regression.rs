@@ -10,8 +10,13 @@ use regression::{Config, REQUIRED_RATIO, parse_flags, run};
 
 #[test]
 fn early_stopped_mlp_reaches_the_noise_floor() {
-    let config = Config::default();
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("example_regression");
+    let config = Config {
+        out: out.clone(),
+        ..Config::default()
+    };
     let report = run(&config).unwrap();
+    assert!(out.join("regression.svg").exists());
     assert!(report.ratio <= REQUIRED_RATIO, "{report:?}");
     // Below the noise floor only by the test sample's luck, never by much.
     assert!(report.ratio > 0.8, "{report:?}");
