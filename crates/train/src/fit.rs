@@ -157,7 +157,7 @@ type CallbackFn<'a, T> = dyn FnMut(&EpochMetrics, &ParamStore<T>) -> ControlFlow
 ///     ..FitConfig::default()
 /// };
 /// let mut epochs_seen = 0;
-/// let history = Fit::new(&config)
+/// let history = Fit::<f64>::new(&config)
 ///     .metrics(|store| [("error", (store.value(w).item() - 3.0).abs())])
 ///     .on_epoch(|_, _| {
 ///         epochs_seen += 1;
