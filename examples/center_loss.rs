@@ -12,6 +12,7 @@
 //! result compares how compact the classes are: the mean distance of a feature to its class
 //! mean, over the mean distance between class means (lower is more compact).
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -25,9 +26,10 @@ use losses::multitask::{center_loss, update_centers};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tape::{Tape, Tensor};
+use train::fit::{Fit, FitConfig};
 use train::{
-    Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
-    ParamStore, count_correct, synth,
+    Activation, Adam, Dataset, Init, LabelledBatch, Linear, Mlp, Module, ParamStore, count_correct,
+    synth,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -148,44 +150,49 @@ fn train_one(
     let mut rng = StdRng::seed_from_u64(config.seed + 1);
     let mut store = ParamStore::new();
     let net = Net::new(&mut store, &mut rng);
-    let mut centers = Tensor::<f32>::zeros([10, 2]);
     let mut optimizer = Adam::new(config.lr);
-    let mut loader = BatchLoader::new(config.batch_size);
-    let mut tape = Tape::new();
-    for epoch in 1..=config.epochs {
-        loader.shuffle(train.len(), &mut rng);
-        let (mut loss_sum, mut batches) = (0.0, 0);
-        while let Some(batch) = loader.next_batch(train) {
-            let lr = optimizer.learning_rate();
-            let mut features = None;
-            let loss = store.compute_grads(&mut tape, |p| {
+    let fit_config = FitConfig {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        verbose: false,
+        ..FitConfig::default()
+    };
+    // The paper moves the centres after each optimiser step by the features that step
+    // computed: the loss keeps them, with their labels, and moves the centres when the next
+    // step starts, before it uses them.
+    let mut centers = Tensor::<f32>::zeros([10, 2]);
+    let mut last: Option<(Tensor<f32>, Vec<usize>)> = None;
+    Fit::new(&fit_config)
+        .on_epoch(|m, _| {
+            if m.epoch % 2 == 0 || m.epoch == config.epochs {
+                println!("  epoch {:2}  loss {:.4}", m.epoch, m.train_loss);
+            }
+            ControlFlow::Continue(())
+        })
+        .run(
+            &mut store,
+            &mut optimizer,
+            train,
+            |p, batch: &LabelledBatch| {
+                if let Some((features, labels)) = &last {
+                    update_centers(&mut centers, features, labels, config.alpha);
+                }
                 let x = net
                     .embed
                     .forward(p, p.tape().constant(batch.inputs.clone()));
                 let logits = net.classify.forward(p, x);
-                features = Some(x.value());
-                if lambda > 0.0 {
-                    let c = p.tape().constant(centers.clone());
-                    center_loss(x, logits, batch.labels, c, lambda, Reduction::Mean)
-                } else {
-                    softmax_cross_entropy(logits, batch.labels, Reduction::Mean)
+                if lambda <= 0.0 {
+                    return softmax_cross_entropy(logits, &batch.labels, Reduction::Mean);
                 }
-            });
-            Divergence::check(&store, loss.into(), Some(epoch), batches + 1, lr)
-                .map_err(|d| d.advice("try a lower --lr or --lambda"))?;
-            optimizer.step(&mut store);
-            if lambda > 0.0 {
-                let features = features.expect("the loss closure ran");
-                update_centers(&mut centers, &features, batch.labels, config.alpha);
-            }
-            loss_sum += f64::from(loss);
-            batches += 1;
-        }
-        if epoch % 2 == 0 || epoch == config.epochs {
-            println!("  epoch {epoch:2}  loss {:.4}", loss_sum / batches as f64);
-        }
-    }
+                last = Some((x.value(), batch.labels.clone()));
+                let c = p.tape().constant(centers.clone());
+                center_loss(x, logits, &batch.labels, c, lambda, Reduction::Mean)
+            },
+            &mut rng,
+        )
+        .map_err(|e| e.advice("try a lower --lr or --lambda").to_string())?;
 
+    let mut tape = Tape::new();
     let (features, logits) = {
         let p = store.bind_frozen(&tape);
         let x = net.embed.forward(&p, tape.constant(test.inputs.clone()));

@@ -14,6 +14,7 @@
 //! distance is below a threshold, chosen for the best accuracy on training pairs; the result is
 //! the accuracy of that rule on held-out pairs of unseen images.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -25,9 +26,9 @@ use losses::multitask::deepid2;
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor};
+use train::fit::{Fit, FitConfig};
 use train::{
-    Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
-    ParamStore, synth,
+    Activation, Adam, Dataset, Init, LabelledBatch, Linear, Mlp, Module, ParamStore, synth,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -229,30 +230,36 @@ fn train_one(
         features: Mlp::new(&mut store, "f", &[784, 256, 64], Activation::Relu, &mut rng),
         identify: Linear::new(&mut store, "id", 64, 10, Init::XavierUniform, &mut rng),
     };
-    let mut optimizer = Adam::new(config.lr);
-    let mut loader = BatchLoader::new(config.batch_size);
-    let mut tape = Tape::new();
-    for epoch in 1..=config.epochs {
-        loader.shuffle(train.len(), &mut rng);
-        let (mut loss_sum, mut batches) = (0.0, 0);
-        while let Some(batch) = loader.next_batch(train) {
-            let pairs = balanced_pairs(batch.labels, batch.labels.len(), &mut rng);
-            let loss = store.compute_grads(&mut tape, |p| {
+    let fit_config = FitConfig {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        verbose: false,
+        ..FitConfig::default()
+    };
+    // The verification pairs of each batch come from their own generator (the run's
+    // shuffles the batches).
+    let mut batch_rng = StdRng::seed_from_u64(config.seed + 3);
+    Fit::new(&fit_config)
+        .on_epoch(|m, _| {
+            if m.epoch % 2 == 0 || m.epoch == config.epochs {
+                println!("  epoch {:2}  loss {:.4}", m.epoch, m.train_loss);
+            }
+            ControlFlow::Continue(())
+        })
+        .run(
+            &mut store,
+            &mut Adam::new(config.lr),
+            train,
+            |p, batch: &LabelledBatch| {
+                let labels = &batch.labels;
+                let pairs = balanced_pairs(labels, labels.len(), &mut batch_rng);
                 let f = net.features(p, p.tape().constant(batch.inputs.clone()));
                 let logits = net.identify.forward(p, f);
-                deepid2(f, logits, batch.labels, &pairs, config.margin, lambda)
-            });
-            let lr = optimizer.learning_rate();
-            Divergence::check(&store, loss.into(), Some(epoch), batches + 1, lr)
-                .map_err(|d| d.advice("try a lower --lr or --lambda"))?;
-            optimizer.step(&mut store);
-            loss_sum += f64::from(loss);
-            batches += 1;
-        }
-        if epoch % 2 == 0 || epoch == config.epochs {
-            println!("  epoch {epoch:2}  loss {:.4}", loss_sum / batches as f64);
-        }
-    }
+                deepid2(f, logits, labels, &pairs, config.margin, lambda)
+            },
+            &mut rng,
+        )
+        .map_err(|e| e.advice("try a lower --lr or --lambda").to_string())?;
 
     let is_same = |data: &Dataset, pairs: &[(usize, usize)]| -> Vec<bool> {
         pairs

@@ -16,6 +16,7 @@
 //! the mean IoU between the true boxes and the boxes decoded (`decode_boxes`) from the
 //! object proposals.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -28,10 +29,11 @@ use losses::multitask::{decode_boxes, encode_boxes, fast_rcnn};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use tape::{Tape, Tensor, Var};
+use train::fit::{Fit, FitConfig};
 use train::synth::{self, BOX_CLASSES, BoxScenes, iou};
 use train::{
-    Activation, Adam, BatchLoader, Dataset, Divergence, Init, Linear, Mlp, Module, Optimizer,
-    ParamStore, Params,
+    Activation, Adam, Batches, Dataset, Init, LabelledBatch, Linear, Mlp, Module, ParamStore,
+    Params,
 };
 
 /// The settings of one run; `Config::default()` is the run without arguments.
@@ -112,6 +114,35 @@ struct Rois {
     targets: Tensor<f32>,
     /// The image each RoI comes from.
     image: Vec<usize>,
+}
+
+/// A mini-batch of RoIs: their crops with class labels, and their regression targets.
+struct RoiBatch {
+    crops: LabelledBatch,
+    targets: Tensor<f32>,
+}
+
+impl Default for RoiBatch {
+    fn default() -> Self {
+        RoiBatch {
+            crops: LabelledBatch::default(),
+            targets: Tensor::zeros([0, 4]),
+        }
+    }
+}
+
+/// What `fit` trains on: the RoIs, batched with their targets.
+impl Batches for Rois {
+    type Batch = RoiBatch;
+
+    fn len(&self) -> usize {
+        self.crops.len()
+    }
+
+    fn fill(&self, indices: &[usize], batch: &mut RoiBatch) {
+        self.crops.fill(indices, &mut batch.crops);
+        batch.targets = self.targets.index_select(0, indices);
+    }
 }
 
 /// Converts a top-left box to the centre form `encode_boxes` and `decode_boxes` use, and back.
@@ -297,38 +328,42 @@ pub fn run(config: &Config) -> Result<Report, String> {
         config.epochs,
         config.lambda
     );
-    let mut optimizer = Adam::new(config.lr);
-    let mut loader = BatchLoader::new(config.batch_size);
-    let mut tape = Tape::new();
-    for epoch in 1..=config.epochs {
-        loader.shuffle(train.crops.len(), &mut rng);
-        let (mut loss_sum, mut batches) = (0.0, 0);
-        while let Some(batch) = loader.next_batch(&train.crops) {
-            let targets = train.targets.index_select(0, batch.indices);
-            let loss = store.compute_grads(&mut tape, |p| {
-                let (logits, deltas) = detector.forward(p, p.tape().constant(batch.inputs.clone()));
-                let targets = p.tape().constant(targets);
+    let fit_config = FitConfig {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        verbose: false,
+        ..FitConfig::default()
+    };
+    Fit::new(&fit_config)
+        .on_epoch(|m, _| {
+            if m.epoch % 3 == 0 || m.epoch == config.epochs {
+                println!("epoch {:2}  loss {:.4}", m.epoch, m.train_loss);
+            }
+            ControlFlow::Continue(())
+        })
+        .run(
+            &mut store,
+            &mut Adam::new(config.lr),
+            &train,
+            |p, batch: &RoiBatch| {
+                let crops = p.tape().constant(batch.crops.inputs.clone());
+                let (logits, deltas) = detector.forward(p, crops);
+                let targets = p.tape().constant(batch.targets.clone());
+                let labels = &batch.crops.labels;
                 fast_rcnn(
                     logits,
                     deltas,
-                    batch.labels,
+                    labels,
                     targets,
                     config.lambda,
                     Reduction::Mean,
                 )
-            });
-            let lr = optimizer.learning_rate();
-            Divergence::check(&store, loss.into(), Some(epoch), batches + 1, lr)
-                .map_err(|d| d.advice("try a lower --lr or --lambda"))?;
-            optimizer.step(&mut store);
-            loss_sum += f64::from(loss);
-            batches += 1;
-        }
-        if epoch % 3 == 0 || epoch == config.epochs {
-            println!("epoch {epoch:2}  loss {:.4}", loss_sum / batches as f64);
-        }
-    }
+            },
+            &mut rng,
+        )
+        .map_err(|e| e.advice("try a lower --lr or --lambda").to_string())?;
 
+    let mut tape = Tape::new();
     // Held-out RoIs: classify all, decode the object proposals with their class's offsets.
     let (logits, deltas) = {
         let p = store.bind_frozen(&tape);

@@ -17,7 +17,7 @@ use clap::{CommandFactory, Parser};
 use gallery::cli::{self, TrainingFlags, check};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use train::{Activation, Adam, Mlp, ParamStore, fit, mnist};
+use train::{Activation, Adam, Mlp, ParamStore, fit_classifier, mnist};
 
 /// The flags: those every training example shares, and the width of the hidden layer.
 #[derive(Parser)]
@@ -83,7 +83,7 @@ pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         flags.epochs
     );
     let config = flags.fit_config();
-    let history = fit(
+    let history = fit_classifier(
         &model,
         &mut store,
         &mut optimizer,

@@ -17,7 +17,7 @@ use clap::{CommandFactory, Parser};
 use gallery::cli::{self, TrainingFlags};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use train::{Init, Linear, ParamStore, Sgd, fit, mnist};
+use train::{Init, Linear, ParamStore, Sgd, fit_classifier, mnist};
 
 /// The flags: those every training example shares.
 #[derive(Parser)]
@@ -66,7 +66,7 @@ pub fn run(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         flags.epochs
     );
     let config = flags.fit_config();
-    let history = fit(
+    let history = fit_classifier(
         &model,
         &mut store,
         &mut optimizer,

@@ -19,7 +19,8 @@ pub use train;
 ///
 /// The engine (tensors, the tape, `gradcheck`), the objective modules and [`Reduction`]
 /// (`classification::softmax_cross_entropy(logits, &labels, Reduction::Mean)`), and the
-/// training layer (parameters, layers, optimisers, schedules, data and `fit`).
+/// training layer (parameters, layers, optimisers, schedules, data, `fit` and
+/// `fit_classifier`).
 ///
 /// [`Reduction`]: losses::Reduction
 pub mod prelude {
@@ -33,6 +34,6 @@ pub mod prelude {
     };
     pub use train::{
         Activation, Adam, BatchLoader, Dataset, FitConfig, Init, Linear, LrSchedule, Mlp, Module,
-        Optimizer, ParamId, ParamStore, Params, Sgd, fit,
+        Optimizer, ParamId, ParamStore, Params, Sgd, fit, fit_classifier,
     };
 }

@@ -267,6 +267,7 @@ fn history(losses: &[f64], accuracy: f64) -> History {
                 seconds: 0.1,
                 train_seconds: 0.1,
                 skipped_batches: 0,
+                extra: Vec::new(),
             })
             .collect(),
     }

@@ -1,28 +1,36 @@
-//! `fit`: the training loop for classifiers, with a progress bar, a line per epoch, a metrics
-//! CSV, a stop (or a skipped batch) at the first non-finite loss or gradient, and resumable
-//! checkpoints.
+//! `fit`: the training loop for any objective, with a progress bar, a line per epoch, a
+//! metrics CSV, metrics the user defines, per-epoch callbacks, early stopping, a stop (or a
+//! skipped batch) at the first non-finite loss or gradient, and resumable checkpoints.
+//!
+//! [`fit`] (or the [`Fit`] builder, for metrics and callbacks) trains on any [`Batches`] with
+//! any loss written as a closure of the bound parameters and a batch; [`fit_classifier`] is
+//! the softmax cross-entropy classifier on a [`Dataset`](crate::Dataset), a few lines on top.
 
+mod classifier;
 mod divergence;
+mod early_stop;
 mod metrics;
 mod resume;
+mod step;
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
-use tape::{AnomalyKind, Tape};
+use tape::{Float, Tape, Var};
 
-use crate::data::{Batch, BatchLoader, Dataset};
-use crate::layers::Module;
-use crate::loss::{count_correct, softmax_cross_entropy};
+use crate::data::{BatchLoader, Batches};
 use crate::optim::Optimizer;
-use crate::params::ParamStore;
+use crate::params::{ParamStore, Params};
 
+pub use classifier::{evaluate, fit_classifier, train_step};
 pub use divergence::Divergence;
 pub use divergence::readable;
+pub use early_stop::{EarlyStopping, Goal};
 pub use metrics::{EpochMetrics, History};
+pub use step::checked_step;
 
 /// What [`fit`] does with a batch whose loss or gradient is NaN or infinite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -62,6 +70,8 @@ pub struct FitConfig {
     /// and metrics are restored and training goes on from the next epoch, exactly as if it
     /// had not stopped (given the same data, model, optimiser and generator seed).
     pub resume: Option<PathBuf>,
+    /// Stop once a validation metric has stopped improving (see [`EarlyStopping`]).
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 impl Default for FitConfig {
@@ -77,6 +87,7 @@ impl Default for FitConfig {
             checkpoint: None,
             save_every: 0,
             resume: None,
+            early_stopping: None,
         }
     }
 }
@@ -105,259 +116,247 @@ impl fmt::Display for FitError {
 
 impl std::error::Error for FitError {}
 
-/// Mean softmax cross-entropy and accuracy of `model` on `data`, in batches of `batch_size`,
-/// with the parameters bound as constants (no gradients). Returns `(NaN, NaN)` for no data.
-pub fn evaluate<M: Module>(
-    model: &M,
-    store: &ParamStore,
-    data: &Dataset,
-    batch_size: usize,
-) -> (f64, f64) {
-    if data.is_empty() {
-        return (f64::NAN, f64::NAN);
+impl FitError {
+    /// The same error, with `advice` in place of the default when training diverged (for a
+    /// program whose flags are not `--lr` and `--clip`).
+    pub fn advice(self, advice: impl Into<String>) -> Self {
+        match self {
+            FitError::Diverged(d) => FitError::Diverged(d.advice(advice)),
+            other => other,
+        }
     }
-    let mut tape = Tape::new();
-    let mut loader = BatchLoader::new(batch_size);
-    loader.in_order(data.len());
-    let (mut loss_sum, mut correct) = (0.0, 0);
-    while let Some(batch) = loader.next_batch(data) {
-        tape.reset();
-        let params = store.bind_frozen(&tape);
-        let logits = model.forward(&params, tape.constant(batch.inputs.clone()));
-        let loss = softmax_cross_entropy(logits, batch.labels);
-        loss_sum += loss.item() as f64 * batch.labels.len() as f64;
-        correct += count_correct(&logits.value(), batch.labels);
-    }
-    let n = data.len() as f64;
-    (loss_sum / n, correct as f64 / n)
 }
 
-/// Trains a classifier `model` (inputs to logits) with softmax cross-entropy: `epochs` passes
-/// over `train` in mini-batches shuffled by `rng`, one optimiser step per batch, then an
-/// evaluation on `validation`. Shows a progress bar with the running loss and throughput,
-/// prints one line per epoch, writes the metrics CSV and the checkpoint when configured, and
-/// resumes a checkpointed run when asked (see [`FitConfig`]).
+/// What the user measures after each epoch: named numbers (see [`Fit::metrics`]).
+type MetricsFn<'a, T> = dyn FnMut(&ParamStore<T>) -> Vec<(String, f64)> + 'a;
+/// A per-epoch callback (see [`Fit::on_epoch`]).
+type CallbackFn<'a, T> = dyn FnMut(&EpochMetrics, &ParamStore<T>) -> ControlFlow<()> + 'a;
+
+/// A training run being set up: the configuration, the metrics measured after each epoch and
+/// the callbacks that see them. [`Fit::run`] trains.
 ///
-/// Stops at the first non-finite loss or gradient (or skips that batch, see
-/// [`OnNonFinite`]); no checkpoint is written after that, so the last one on disk is finite.
-pub fn fit<M: Module, O: Optimizer>(
-    model: &M,
-    store: &mut ParamStore,
-    optimizer: &mut O,
-    train: &Dataset,
-    validation: &Dataset,
-    config: &FitConfig,
-    rng: &mut impl Rng,
-) -> Result<History, FitError> {
-    if train.is_empty() {
-        return Err(FitError::Data("the training set holds no examples".into()));
-    }
-    let mut loader = BatchLoader::new(config.batch_size);
-    let mut history = match &config.resume {
-        Some(path) => resume::restore(path, store, optimizer, &mut loader, train, config, rng)?,
-        None => History::default(),
-    };
-    let mut tape = Tape::new();
-    for epoch in history.epochs.len() + 1..=config.epochs {
-        let started = Instant::now();
-        loader.shuffle(train.len(), rng);
-        let tally = train_epoch(
-            model,
-            store,
-            optimizer,
-            &mut tape,
-            &mut loader,
-            train,
+/// ```
+/// use std::ops::ControlFlow;
+/// use rand::{SeedableRng, rngs::StdRng};
+/// use tape::Tensor;
+/// use train::data::{Supervised, SupervisedBatch};
+/// use train::fit::{EarlyStopping, Fit, FitConfig};
+/// use train::{ParamStore, Sgd};
+///
+/// // y = 3x: one weight to learn, in f64.
+/// let x = Tensor::<f64>::from_fn([64, 1], |i| i as f64 / 64.0);
+/// let data = Supervised::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+/// let mut store = ParamStore::<f64>::new();
+/// let w = store.add("w", Tensor::zeros([1, 1]));
+/// let config = FitConfig {
+///     epochs: 200,
+///     batch_size: 16,
+///     progress: false,
+///     verbose: false,
+///     early_stopping: Some(EarlyStopping::minimize("error", 2).min_delta(1e-9)),
+///     ..FitConfig::default()
+/// };
+/// let mut epochs_seen = 0;
+/// let history = Fit::<f64>::new(&config)
+///     .metrics(|store| [("error", (store.value(w).item() - 3.0).abs())])
+///     .on_epoch(|_, _| {
+///         epochs_seen += 1;
+///         ControlFlow::Continue(())
+///     })
+///     .run(&mut store, &mut Sgd::new(0.5), &data, |p, batch: &SupervisedBatch<f64>| {
+///         let (x, y) = (p.tape().constant(batch.inputs.clone()), p.tape().constant(batch.targets.clone()));
+///         (x.matmul(p[w]) - y).square().mean()
+///     }, &mut StdRng::seed_from_u64(0))
+///     .unwrap();
+/// assert!((store.value(w).item() - 3.0).abs() < 1e-6);
+/// assert_eq!(epochs_seen, history.epochs.len());
+/// assert!(history.epochs.len() < 200); // stopped once the error stopped shrinking
+/// ```
+pub struct Fit<'a, T: Float = f32> {
+    config: &'a FitConfig,
+    metrics: Option<Box<MetricsFn<'a, T>>>,
+    callbacks: Vec<Box<CallbackFn<'a, T>>>,
+}
+
+impl<'a, T: Float> Fit<'a, T> {
+    /// A run configured by `config`, measuring nothing but the training loss.
+    pub fn new(config: &'a FitConfig) -> Self {
+        Fit {
             config,
-            epoch,
-        )?;
-        let train_seconds = started.elapsed().as_secs_f64();
-        let (val_loss, val_accuracy) =
-            evaluate(model, store, validation, config.batch_size.max(256));
-        let seen = tally.seen.max(1) as f64;
-        let metrics = EpochMetrics {
-            epoch,
-            train_loss: tally.loss_sum / seen,
-            train_accuracy: tally.correct as f64 / seen,
-            val_loss,
-            val_accuracy,
-            learning_rate: optimizer.learning_rate(),
-            seconds: started.elapsed().as_secs_f64(),
-            train_seconds,
-            skipped_batches: tally.skipped,
-        };
-        if config.verbose {
-            print_epoch(&metrics, config.epochs);
+            metrics: None,
+            callbacks: Vec::new(),
         }
+    }
+
+    /// Measures named numbers after each epoch (typically on validation data the closure
+    /// holds, with the parameters bound frozen). A name of a standard column
+    /// (`train_accuracy`, `val_loss`, `val_accuracy`) fills it; any other adds a column to the
+    /// metrics CSV. Early stopping can watch any of them. The time it takes counts in
+    /// [`EpochMetrics::seconds`], not in [`EpochMetrics::train_seconds`].
+    pub fn metrics<F, I, N>(mut self, mut measure: F) -> Self
+    where
+        F: FnMut(&ParamStore<T>) -> I + 'a,
+        I: IntoIterator<Item = (N, f64)>,
+        N: Into<String>,
+    {
+        self.metrics = Some(Box::new(move |store| {
+            let named = measure(store).into_iter();
+            named.map(|(name, value)| (name.into(), value)).collect()
+        }));
+        self
+    }
+
+    /// Calls `callback` after each epoch (after the metrics CSV is written), with the epoch's
+    /// metrics and the parameters; `ControlFlow::Break(())` ends the run there. Callbacks run
+    /// in the order they were added.
+    pub fn on_epoch<F>(mut self, callback: F) -> Self
+    where
+        F: FnMut(&EpochMetrics, &ParamStore<T>) -> ControlFlow<()> + 'a,
+    {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+
+    /// Trains: `epochs` passes over `train` in mini-batches shuffled by `rng`, one optimiser
+    /// step per batch on the value of `loss` (a closure of the bound parameters and the
+    /// batch, returning a one-element variable); then the metrics and callbacks. Shows a
+    /// progress bar with the running loss and throughput, prints one line per epoch, writes
+    /// the metrics CSV and the checkpoint when configured, resumes a checkpointed run and
+    /// stops early when asked (see [`FitConfig`]).
+    ///
+    /// Stops at the first non-finite loss or gradient (or skips that batch, see
+    /// [`OnNonFinite`]); no checkpoint is written after that, so the last one on disk is
+    /// finite.
+    pub fn run<D, O, L>(
+        mut self,
+        store: &mut ParamStore<T>,
+        optimizer: &mut O,
+        train: &D,
+        mut loss: L,
+        rng: &mut impl Rng,
+    ) -> Result<History, FitError>
+    where
+        D: Batches,
+        O: Optimizer<T>,
+        L: for<'t> FnMut(&Params<'t, T>, &D::Batch) -> Var<'t, T>,
+    {
+        let config = self.config;
+        if train.is_empty() {
+            return Err(FitError::Data("the training set holds no examples".into()));
+        }
+        let mut loader = BatchLoader::new(config.batch_size);
+        let mut history = match &config.resume {
+            Some(path) => resume::restore(
+                path,
+                store,
+                optimizer,
+                &mut loader,
+                train.len(),
+                config,
+                rng,
+            )?,
+            None => History::default(),
+        };
+        let rule = config.early_stopping.clone();
+        let mut watch = rule.map(|rule| early_stop::Watch::new(rule, &history));
+        let mut batch = D::Batch::default();
+        let mut tape = Tape::new();
+        for epoch in history.epochs.len() + 1..=config.epochs {
+            if watch.as_ref().is_some_and(|w| w.exhausted(epoch - 1)) {
+                break; // a resumed run that had already stopped
+            }
+            let started = Instant::now();
+            loader.shuffle(train.len(), rng);
+            let mut epoch_run = step::Epoch {
+                store,
+                optimizer,
+                tape: &mut tape,
+                loader: &mut loader,
+                config,
+                epoch,
+            };
+            let tally = epoch_run.train(train, &mut batch, &mut loss)?;
+            let mut metrics = EpochMetrics::new(epoch);
+            metrics.train_seconds = started.elapsed().as_secs_f64();
+            metrics.train_loss = tally.loss_sum / tally.seen.max(1) as f64;
+            metrics.learning_rate = optimizer.learning_rate();
+            metrics.skipped_batches = tally.skipped;
+            if let Some(measure) = &mut self.metrics {
+                for (name, value) in measure(store) {
+                    metrics.set(&name, value);
+                }
+            }
+            metrics.seconds = started.elapsed().as_secs_f64();
+            let stop = self.end_epoch(metrics, &mut history, watch.as_mut(), store)?;
+            let due = config.save_every > 0 && epoch.is_multiple_of(config.save_every);
+            let last = epoch == config.epochs || stop;
+            if let Some(path) = config.checkpoint.as_ref().filter(|_| due || last) {
+                resume::save(path, store, optimizer, &loader, train.len(), &history)?;
+            }
+            if stop {
+                break;
+            }
+        }
+        if let Some(best) = watch.and_then(|w| w.restore(store))
+            && config.verbose
+        {
+            println!("restored the parameters of epoch {best}, the best");
+        }
+        Ok(history)
+    }
+
+    /// Reports an epoch (line, CSV, callbacks, early stopping); whether to stop.
+    fn end_epoch(
+        &mut self,
+        metrics: EpochMetrics,
+        history: &mut History,
+        watch: Option<&mut early_stop::Watch<T>>,
+        store: &ParamStore<T>,
+    ) -> Result<bool, FitError> {
+        let config = self.config;
+        if config.verbose {
+            step::print_epoch(&metrics, config.epochs);
+        }
+        let epoch = metrics.epoch;
         history.epochs.push(metrics);
+        let metrics = history.epochs.last().expect("just pushed");
         if let Some(path) = &config.metrics_csv {
             history
                 .write_csv(path)
                 .map_err(|e| FitError::Output(e.to_string()))?;
         }
-        let due = config.save_every > 0 && epoch.is_multiple_of(config.save_every);
-        if let Some(path) = config
-            .checkpoint
-            .as_ref()
-            .filter(|_| due || epoch == config.epochs)
-        {
-            resume::save(path, store, optimizer, &loader, train.len(), &history)?;
+        let mut stop = false;
+        for callback in &mut self.callbacks {
+            stop |= callback(metrics, store).is_break();
         }
+        if let Some(watch) = watch {
+            watch.observe(metrics, store).map_err(FitError::Data)?;
+            if watch.exhausted(epoch) && epoch < config.epochs {
+                if config.verbose {
+                    println!("{}", watch.verdict(epoch));
+                }
+                stop = true;
+            }
+        }
+        Ok(stop)
     }
-    Ok(history)
 }
 
-/// One epoch's running totals.
-#[derive(Default)]
-struct Tally {
-    loss_sum: f64,
-    correct: usize,
-    seen: usize,
-    skipped: usize,
-}
-
-/// Runs the epoch's batches (the loader is shuffled): one [`train_step`] each, stopping or
-/// skipping at a non-finite one as configured.
-#[allow(clippy::too_many_arguments)]
-fn train_epoch<M: Module, O: Optimizer>(
-    model: &M,
-    store: &mut ParamStore,
+/// Trains with `loss` on `train`, configured by `config`: [`Fit::run`] with no metrics or
+/// callbacks (see [`Fit`] for those).
+pub fn fit<T, D, O, L>(
+    store: &mut ParamStore<T>,
     optimizer: &mut O,
-    tape: &mut Tape<f32>,
-    loader: &mut BatchLoader,
-    train: &Dataset,
+    train: &D,
+    loss: L,
     config: &FitConfig,
-    epoch: usize,
-) -> Result<Tally, FitError> {
-    let started = Instant::now();
-    let bar = progress_bar(config, epoch, train.len());
-    let mut tally = Tally::default();
-    let mut step = 0;
-    while let Some(batch) = loader.next_batch(train) {
-        step += 1;
-        let rows = batch.labels.len();
-        let learning_rate = optimizer.learning_rate();
-        match train_step(model, store, optimizer, tape, &batch, config.clip_grad_norm) {
-            Ok((loss, correct)) => {
-                tally.loss_sum += loss * rows as f64;
-                tally.correct += correct;
-                tally.seen += rows;
-            }
-            Err(_) if config.on_non_finite == OnNonFinite::SkipBatch => tally.skipped += 1,
-            Err(cause) => {
-                let d = Divergence::new(cause, Some(epoch), step, learning_rate);
-                return Err(FitError::Diverged(d));
-            }
-        }
-        bar.inc(rows as u64);
-        // Formatting the message allocates; a few updates a second are plenty.
-        if step % 25 == 0 && !bar.is_hidden() && tally.seen > 0 {
-            let rate = tally.seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let loss = tally.loss_sum / tally.seen as f64;
-            bar.set_message(format!("loss {loss:.4}  {rate:.0} samples/s"));
-        }
-    }
-    bar.finish_and_clear();
-    if tally.seen == 0 {
-        let cause =
-            format!("every one of the epoch's {step} batches had a non-finite loss or gradient");
-        return Err(FitError::Diverged(Divergence::new(
-            cause,
-            Some(epoch),
-            step,
-            optimizer.learning_rate(),
-        )));
-    }
-    Ok(tally)
-}
-
-/// The epoch's line: losses, accuracies, time (and skipped batches, if any).
-fn print_epoch(m: &EpochMetrics, epochs: usize) {
-    let skipped = match m.skipped_batches {
-        0 => String::new(),
-        n => format!("  |  {n} non-finite batches skipped"),
-    };
-    println!(
-        "epoch {:>width$}/{}  train loss {:.4}  acc {:.4}  |  val loss {:.4}  acc {:.4}  |  {:.2} s{skipped}",
-        m.epoch,
-        epochs,
-        m.train_loss,
-        m.train_accuracy,
-        m.val_loss,
-        m.val_accuracy,
-        m.seconds,
-        width = epochs.to_string().len()
-    );
-}
-
-/// One training step of a classifier, as `fit` runs it: forward, mean softmax cross-entropy,
-/// backward, optional gradient clipping by global norm, one optimiser step. Returns the batch's
-/// loss and how many of its rows were classified correctly. After the first few steps it
-/// allocates nothing (the tape, the tensors and the optimiser reuse their memory).
-///
-/// A non-finite loss or gradient (checked before the optimiser sees it) skips the optimiser
-/// step, discards the gradients and returns `Err` saying which was not finite; with the tape's
-/// anomaly detection on, the error is its report.
-pub fn train_step<M: Module, O: Optimizer>(
-    model: &M,
-    store: &mut ParamStore,
-    optimizer: &mut O,
-    tape: &mut Tape<f32>,
-    batch: &Batch<'_>,
-    clip_grad_norm: Option<f64>,
-) -> Result<(f64, usize), String> {
-    let (inputs, labels) = (batch.inputs, batch.labels);
-    let mut correct = 0;
-    let swept = store.try_compute_grads(tape, |p| {
-        let logits = model.forward(p, p.tape().constant(inputs.clone()));
-        correct = count_correct(&logits.value(), labels);
-        softmax_cross_entropy(logits, labels)
-    });
-    let loss = match swept {
-        Ok(loss) => f64::from(loss),
-        Err(anomaly) if anomaly.kind == AnomalyKind::Loss => {
-            let s = &anomaly.found;
-            let value = if s.nan > 0 {
-                "NaN"
-            } else if s.pos_inf > 0 {
-                "inf"
-            } else {
-                "-inf"
-            };
-            return Err(format!("the loss is {value}"));
-        }
-        Err(anomaly) => return Err(anomaly.to_string()),
-    };
-    // With clipping, the norm it computes anyway is the check; without, one pass.
-    let cause = match clip_grad_norm {
-        Some(max_norm) => {
-            let norm = store.clip_grad_norm(max_norm);
-            (!norm.is_finite()).then(|| {
-                store
-                    .non_finite_grad()
-                    .unwrap_or_else(|| format!("the gradient norm is {norm}"))
-            })
-        }
-        None => store.non_finite_grad(),
-    };
-    if let Some(cause) = cause {
-        store.zero_grad();
-        return Err(cause);
-    }
-    optimizer.step(store);
-    Ok((loss, correct))
-}
-
-/// The epoch's progress bar: samples done, throughput, running loss; hidden when disabled.
-fn progress_bar(config: &FitConfig, epoch: usize, samples: usize) -> ProgressBar {
-    if !config.progress {
-        return ProgressBar::hidden();
-    }
-    let style =
-        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} samples  {msg}")
-            .expect("a valid progress template")
-            .progress_chars("=> ");
-    ProgressBar::new(samples as u64)
-        .with_style(style)
-        .with_prefix(format!("{epoch}/{}", config.epochs))
+    rng: &mut impl Rng,
+) -> Result<History, FitError>
+where
+    T: Float,
+    D: Batches,
+    O: Optimizer<T>,
+    L: for<'t> FnMut(&Params<'t, T>, &D::Batch) -> Var<'t, T>,
+{
+    Fit::new(config).run(store, optimizer, train, loss, rng)
 }

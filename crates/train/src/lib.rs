@@ -28,6 +28,10 @@
 //! assert!(accuracy > 0.95);
 //! ```
 //!
+//! Training loops: [`fit()`] trains any objective (a closure of the parameters and a batch of
+//! any [`Batches`]) in any float type, with user metrics, callbacks and early stopping
+//! ([`Fit`]); [`fit_classifier`] is the softmax classifier on a [`Dataset`].
+//!
 //! Modules: [`params`] (the store and the step lifecycle), [`layers`] and [`init`],
 //! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop)
 //! and [`checkpoint`] (safetensors). The examples' flags, figures and reference solvers live in
@@ -43,12 +47,16 @@ pub mod optim;
 pub mod params;
 
 pub use checkpoint::CheckpointError;
-pub use data::{Batch, BatchLoader, DataError, Dataset, idx, mnist, synth};
+pub use data::{
+    Batch, BatchLoader, Batches, DataError, Dataset, LabelledBatch, Supervised, SupervisedBatch,
+    idx, mnist, synth,
+};
 pub use fit::{
-    Divergence, EpochMetrics, FitConfig, FitError, History, OnNonFinite, evaluate, fit, train_step,
+    Divergence, EarlyStopping, EpochMetrics, Fit, FitConfig, FitError, Goal, History, OnNonFinite,
+    checked_step, evaluate, fit, fit_classifier, train_step,
 };
 pub use init::Init;
 pub use layers::{Activation, Linear, Mlp, Module};
 pub use loss::{count_correct, softmax_cross_entropy};
 pub use optim::{Adam, LrSchedule, Optimizer, OptimizerState, Sgd};
-pub use params::{ParamId, ParamStore, Params};
+pub use params::{ParamId, ParamStore, Params, objective};

@@ -9,8 +9,10 @@ use tape::{Float, Tensor, Var};
 /// L = -(1/n) * sum_i log softmax(z_i)[y_i]
 /// ```
 ///
-/// The training loop's default loss: [`losses::classification::softmax_cross_entropy`] with
-/// [`Reduction::Mean`].
+/// A thin adapter, not a second implementation: it is
+/// [`losses::classification::softmax_cross_entropy`] with the reduction fixed to
+/// [`Reduction::Mean`], the loss [`fit_classifier`](crate::fit_classifier) trains and reports
+/// (`losses` holds the objectives; `train` only picks this one for its classifier).
 ///
 /// ```
 /// use tape::{Tape, Tensor};

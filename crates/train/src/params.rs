@@ -329,3 +329,37 @@ impl<T: Float> std::fmt::Debug for ParamStore<T> {
         list.finish()
     }
 }
+
+/// Gives a loss closure the signature [`ParamStore::compute_grads`] needs, so it can be
+/// stored in a `let` and used for many steps.
+///
+/// `compute_grads` takes a closure that works for the parameters of *any* tape lifetime
+/// (`for<'t> Fn(&Params<'t, T>) -> Var<'t, T>`). Rust infers that higher-ranked signature
+/// only for a closure written where such a bound is expected: one stored in a plain `let`
+/// gets a single lifetime and fails with "implementation of `FnOnce` is not general enough".
+/// Passing it through `objective` supplies the bound.
+///
+/// ```
+/// use tape::{Tape, Tensor};
+/// use train::{Optimizer, ParamStore, Sgd, objective};
+///
+/// let mut store = ParamStore::<f64>::new();
+/// let w = store.add("w", Tensor::from_vec(vec![3.0], [1]));
+/// let target = Tensor::from_vec(vec![1.0], [1]);
+/// // (w - 1)^2, stored once, used at every step.
+/// let loss = objective(|p| (p[w] - p.tape().constant(target.clone())).square().sum());
+/// let (mut tape, mut opt) = (Tape::new(), Sgd::new(0.25));
+/// for _ in 0..50 {
+///     store.compute_grads(&mut tape, &loss);
+///     opt.step(&mut store);
+/// }
+/// assert!((store.value(w).item() - 1.0).abs() < 1e-9);
+/// assert!(store.compute_grads(&mut tape, &loss) < 1e-18);
+/// ```
+pub fn objective<T, F>(loss: F) -> F
+where
+    T: Float,
+    F: for<'t> Fn(&Params<'t, T>) -> Var<'t, T>,
+{
+    loss
+}

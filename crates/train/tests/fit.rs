@@ -6,7 +6,8 @@ use rand::rngs::StdRng;
 use tape::Tape;
 use train::synth::GaussianMixture;
 use train::{
-    Activation, Adam, FitConfig, Mlp, Module, ParamStore, evaluate, fit, softmax_cross_entropy,
+    Activation, Adam, FitConfig, Mlp, Module, ParamStore, evaluate, fit_classifier,
+    softmax_cross_entropy,
 };
 
 mod common;
@@ -36,7 +37,7 @@ fn fit_learns_blobs_and_writes_metrics() {
         ..FitConfig::default()
     };
     let (loss_before, _) = evaluate(&model, &store, &validation, 64);
-    let history = fit(
+    let history = fit_classifier(
         &model,
         &mut store,
         &mut opt,

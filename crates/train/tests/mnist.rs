@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use train::mnist::{builtin_digits, load_digits, read_mnist_set};
 use train::{
     Activation, Adam, Dataset, FitConfig, Init, Linear, Mlp, Module, Optimizer, ParamStore, Sgd,
-    fit,
+    fit_classifier,
 };
 
 /// The MNIST folder, or `None` after printing why the test skips.
@@ -60,7 +60,7 @@ fn train_and_report<M: Module, O: Optimizer>(
     rng: &mut StdRng,
 ) -> f64 {
     let started = Instant::now();
-    let history = fit(model, store, opt, train, validation, &config(), rng).unwrap();
+    let history = fit_classifier(model, store, opt, train, validation, &config(), rng).unwrap();
     let accuracy = history.last().unwrap().val_accuracy;
     eprintln!(
         "{name}: validation accuracy {accuracy:.4} in {:.2} s",
@@ -160,7 +160,7 @@ fn run_from_seed(seed: u64) -> Vec<Vec<f32>> {
         verbose: false,
         ..FitConfig::default()
     };
-    fit(
+    fit_classifier(
         &model,
         &mut store,
         &mut opt,

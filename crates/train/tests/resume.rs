@@ -10,7 +10,7 @@ use train::checkpoint::load_training;
 use train::synth::GaussianMixture;
 use train::{
     Activation, Adam, Dataset, FitConfig, FitError, History, LrSchedule, Mlp, OnNonFinite,
-    Optimizer, ParamStore, Sgd, fit,
+    Optimizer, ParamStore, Sgd, fit_classifier,
 };
 
 mod common;
@@ -60,7 +60,7 @@ fn train<O: Optimizer>(
     opt: &mut O,
     config: &FitConfig,
 ) -> Result<History, FitError> {
-    fit(
+    fit_classifier(
         &run.model,
         &mut run.store,
         opt,

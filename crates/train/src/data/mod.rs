@@ -1,16 +1,19 @@
 //! Data: labelled datasets, a seeded mini-batch loader, the IDX (MNIST) reader and built-in
 //! generators for offline runs.
 
+mod batches;
 pub mod idx;
 pub mod mnist;
 pub mod synth;
+
+pub use batches::{Batches, LabelledBatch, Supervised, SupervisedBatch};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
-use tape::{Shape, Tensor};
+use tape::{Float, Shape, Tensor};
 
 /// An error reading data, naming the file (or folder) and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +221,18 @@ impl BatchLoader {
         self.cursor = 0;
     }
 
+    /// The dataset positions of the epoch's next batch, or `None` when the epoch is over: what
+    /// [`fit`](crate::fit()) hands to [`Batches::fill`].
+    pub fn next_indices(&mut self) -> Option<&[usize]> {
+        let remaining = self.order.len() - self.cursor;
+        let rows = remaining.min(self.batch_size);
+        if rows == 0 || (self.drop_last && rows < self.batch_size) {
+            return None;
+        }
+        self.cursor += rows;
+        Some(&self.order[self.cursor - rows..self.cursor])
+    }
+
     /// The next batch of the epoch, or `None` when the epoch is over.
     ///
     /// Panics if `data` is smaller than the length the epoch was started with.
@@ -261,9 +276,9 @@ impl BatchLoader {
 const PREFETCH_ROWS: usize = 2;
 
 /// Asks the cache for every line of `row`: a hint only, which reads nothing and never faults.
-fn prefetch(row: &[f32]) {
+fn prefetch<T: Float>(row: &[T]) {
     #[cfg(target_arch = "x86_64")]
-    for line in row.chunks(16) {
+    for line in row.chunks(64 / size_of::<T>()) {
         // SAFETY: SSE is part of the x86_64 baseline, and a prefetch cannot fault.
         unsafe {
             std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use super::Goal;
+
 /// What one epoch measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochMetrics {
@@ -28,6 +30,72 @@ pub struct EpochMetrics {
     /// Batches skipped for a non-finite loss or gradient (see
     /// [`OnNonFinite::SkipBatch`](crate::fit::OnNonFinite::SkipBatch)).
     pub skipped_batches: usize,
+    /// The other metrics the run's [`Fit::metrics`](crate::fit::Fit::metrics) measured, by
+    /// name, in the order it returned them: one more CSV column each.
+    pub extra: Vec<(String, f64)>,
+}
+
+/// The columns every metrics CSV starts with, in order.
+const COLUMNS: [&str; 9] = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "learning_rate",
+    "seconds",
+    "train_seconds",
+    "skipped_batches",
+];
+
+impl EpochMetrics {
+    /// The metrics of `epoch` with every measurement NaN (or zero) until set.
+    pub fn new(epoch: usize) -> Self {
+        EpochMetrics {
+            epoch,
+            train_loss: f64::NAN,
+            train_accuracy: f64::NAN,
+            val_loss: f64::NAN,
+            val_accuracy: f64::NAN,
+            learning_rate: f64::NAN,
+            seconds: 0.0,
+            train_seconds: 0.0,
+            skipped_batches: 0,
+            extra: Vec::new(),
+        }
+    }
+
+    /// The value of the metric called `name`: a standard column by its CSV name
+    /// (`"val_loss"`, `"train_accuracy"`, ...) or one of [`EpochMetrics::extra`].
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        match name {
+            "epoch" => Some(self.epoch as f64),
+            "train_loss" => Some(self.train_loss),
+            "train_accuracy" => Some(self.train_accuracy),
+            "val_loss" => Some(self.val_loss),
+            "val_accuracy" => Some(self.val_accuracy),
+            "learning_rate" => Some(self.learning_rate),
+            "seconds" => Some(self.seconds),
+            "train_seconds" => Some(self.train_seconds),
+            "skipped_batches" => Some(self.skipped_batches as f64),
+            _ => self.extra.iter().find(|(n, _)| n == name).map(|&(_, v)| v),
+        }
+    }
+
+    /// Records a measured metric: `train_accuracy`, `val_loss` and `val_accuracy` fill their
+    /// standard columns (so reports and plots of classifiers read them whatever the loss),
+    /// any other name is added to (or replaced in) [`EpochMetrics::extra`].
+    pub fn set(&mut self, name: &str, value: f64) {
+        match name {
+            "train_accuracy" => self.train_accuracy = value,
+            "val_loss" => self.val_loss = value,
+            "val_accuracy" => self.val_accuracy = value,
+            _ => match self.extra.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value,
+                None => self.extra.push((name.to_string(), value)),
+            },
+        }
+    }
 }
 
 /// The metrics of every epoch of a run.
@@ -48,14 +116,33 @@ impl History {
         self.epochs.iter().map(|m| m.train_seconds).sum()
     }
 
-    /// The metrics as CSV: a header line, then one line per epoch.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,\
-             train_seconds,skipped_batches\n",
-        );
+    /// The best epoch by `metric` (the first of equals; NaN never counts), if any epoch
+    /// measured it.
+    pub fn best(&self, metric: &str, goal: Goal) -> Option<&EpochMetrics> {
+        let mut best: Option<(&EpochMetrics, f64)> = None;
         for m in &self.epochs {
-            let _ = writeln!(
+            let Some(v) = m.metric(metric).filter(|v| !v.is_nan()) else {
+                continue;
+            };
+            if best.is_none_or(|(_, b)| goal.better(v, b, 0.0)) {
+                best = Some((m, v));
+            }
+        }
+        best.map(|(m, _)| m)
+    }
+
+    /// The metrics as CSV: a header line, then one line per epoch. The standard columns come
+    /// first, then one per [`EpochMetrics::extra`] metric (named by the first epoch).
+    pub fn to_csv(&self) -> String {
+        let mut out = COLUMNS.join(",");
+        let extra = self.epochs.first().map_or(&[][..], |m| &m.extra[..]);
+        for (name, _) in extra {
+            out.push(',');
+            out.push_str(name);
+        }
+        out.push('\n');
+        for m in &self.epochs {
+            let _ = write!(
                 out,
                 "{},{},{},{},{},{},{:.3},{:.3},{}",
                 m.epoch,
@@ -68,6 +155,10 @@ impl History {
                 m.train_seconds,
                 m.skipped_batches
             );
+            for (name, _) in extra {
+                let _ = write!(out, ",{}", m.metric(name).unwrap_or(f64::NAN));
+            }
+            out.push('\n');
         }
         out
     }
@@ -91,20 +182,29 @@ impl History {
     /// written to the millisecond).
     pub fn from_csv(csv: &str) -> Result<History, String> {
         let mut lines = csv.lines();
-        match lines.next() {
+        let header: Vec<&str> = match lines.next() {
             None => return Ok(History::default()),
-            Some(header) if header.starts_with("epoch,train_loss,") => {}
-            Some(header) => return Err(format!("unexpected CSV header {header:?}")),
+            Some(header) => header.split(',').collect(),
+        };
+        if header.len() < COLUMNS.len() || header[..COLUMNS.len()] != COLUMNS {
+            return Err(format!(
+                "unexpected CSV header {:?}: it should start with {}",
+                header.join(","),
+                COLUMNS.join(",")
+            ));
         }
         let epochs = lines
             .enumerate()
             .map(|(i, line)| {
                 let f: Vec<&str> = line.split(',').collect();
-                let bad = || format!("line {}: {line:?} is not 9 numbers", i + 2);
-                if f.len() != 9 {
+                let bad = || format!("line {}: {line:?} is not {} numbers", i + 2, header.len());
+                if f.len() != header.len() {
                     return Err(bad());
                 }
                 let x = |k: usize| f[k].parse::<f64>().map_err(|_| bad());
+                let extra = (COLUMNS.len()..f.len())
+                    .map(|k| Ok((header[k].to_string(), x(k)?)))
+                    .collect::<Result<_, String>>()?;
                 Ok(EpochMetrics {
                     epoch: f[0].parse().map_err(|_| bad())?,
                     train_loss: x(1)?,
@@ -115,6 +215,7 @@ impl History {
                     seconds: x(6)?,
                     train_seconds: x(7)?,
                     skipped_batches: f[8].parse().map_err(|_| bad())?,
+                    extra,
                 })
             })
             .collect::<Result<_, _>>()?;

@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use rand::Rng;
+use tape::Float;
 
 use super::{FitConfig, FitError, History};
 use crate::checkpoint::{TrainingState, load_training, save_training};
-use crate::data::{BatchLoader, Dataset};
+use crate::data::BatchLoader;
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
 
@@ -20,9 +21,9 @@ fn fingerprint(order: &[usize]) -> u64 {
 
 /// Writes the training checkpoint after the epochs of `history`, whose last shuffle is the
 /// loader's current order.
-pub(super) fn save<O: Optimizer>(
+pub(super) fn save<T: Float, O: Optimizer<T>>(
     path: &Path,
-    store: &ParamStore,
+    store: &ParamStore<T>,
     optimizer: &O,
     loader: &BatchLoader,
     examples: usize,
@@ -50,25 +51,22 @@ pub(super) fn save<O: Optimizer>(
 /// Restores the run saved at `path`: parameters into `store`, the optimiser's state, and the
 /// generator's position (by drawing the saved number of epoch shuffles again, and checking
 /// the last one against the checkpoint). Returns the metrics of the epochs done.
-pub(super) fn restore<O: Optimizer>(
+pub(super) fn restore<T: Float, O: Optimizer<T>>(
     path: &Path,
-    store: &mut ParamStore,
+    store: &mut ParamStore<T>,
     optimizer: &mut O,
     loader: &mut BatchLoader,
-    train: &Dataset,
+    examples: usize,
     config: &FitConfig,
     rng: &mut impl Rng,
 ) -> Result<History, FitError> {
     let fail = |m: String| FitError::Resume(format!("{}: {m}", path.display()));
     let state = load_training(path, store, false).map_err(|e| FitError::Resume(e.to_string()))?;
-    if state.examples != train.len() || state.batch_size != config.batch_size {
+    if state.examples != examples || state.batch_size != config.batch_size {
         return Err(fail(format!(
             "the run that wrote it trained on {} examples in batches of {}, this one on {} in \
              batches of {}: resume with the same data and --batch-size",
-            state.examples,
-            state.batch_size,
-            train.len(),
-            config.batch_size
+            state.examples, state.batch_size, examples, config.batch_size
         )));
     }
     if state.history.epochs.len() != state.epoch || state.shuffles != state.epoch {
@@ -85,7 +83,7 @@ pub(super) fn restore<O: Optimizer>(
         .load_state(state.optimizer, store)
         .map_err(&fail)?;
     for _ in 0..state.shuffles {
-        loader.shuffle(train.len(), rng);
+        loader.shuffle(examples, rng);
     }
     if state.shuffles > 0 && fingerprint(loader.order()) != state.order_fingerprint {
         return Err(fail(
