@@ -31,6 +31,7 @@
 //! Modules: [`params`] (the store and the step lifecycle), [`layers`] and [`init`],
 //! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop),
 //! [`linalg`] (small eigensolvers for checking results),
+//! [`solve`] (L-BFGS, Newton-CG and proximal gradient to the optimum),
 //! [`checkpoint`] (safetensors), [`plot`] (SVG curves and figures) and [`cli`] (flags for
 //! examples).
 
@@ -45,6 +46,7 @@ pub mod loss;
 pub mod optim;
 pub mod params;
 pub mod plot;
+pub mod solve;
 
 pub use checkpoint::CheckpointError;
 pub use data::{Batch, BatchLoader, DataError, Dataset, idx, mnist, synth};
