@@ -63,7 +63,10 @@ pub struct Solved {
 /// The inputs as f64 and the labels.
 fn as_f64(data: &Dataset) -> (Tensor<f64>, Vec<usize>) {
     let x = data.inputs.data().iter().map(|&v| f64::from(v)).collect();
-    (Tensor::from_vec(x, data.inputs.shape().clone()), data.labels.clone())
+    (
+        Tensor::from_vec(x, data.inputs.shape().clone()),
+        data.labels.clone(),
+    )
 }
 
 /// The regularised objective at the bound parameters.
@@ -75,11 +78,17 @@ fn objective<'t>(
     lambda: f64,
 ) -> Var<'t, f64> {
     let logits = p.tape().constant(x.clone()).matmul(p.get(w)) + p.get(b);
-    softmax_cross_entropy(logits, labels, Reduction::Mean) + p.get(w).square().sum() * (lambda / 2.0)
+    softmax_cross_entropy(logits, labels, Reduction::Mean)
+        + p.get(w).square().sum() * (lambda / 2.0)
 }
 
 /// The fraction of `x`'s rows whose largest score is their label.
-fn accuracy(store: &ParamStore<f64>, (w, b): (ParamId, ParamId), x: &Tensor<f64>, labels: &[usize]) -> f64 {
+fn accuracy(
+    store: &ParamStore<f64>,
+    (w, b): (ParamId, ParamId),
+    x: &Tensor<f64>,
+    labels: &[usize],
+) -> f64 {
     let scores = &x.matmul(store.value(w)) + store.value(b);
     let k = scores.shape().dims()[1];
     let right = scores
@@ -87,7 +96,10 @@ fn accuracy(store: &ParamStore<f64>, (w, b): (ParamId, ParamId), x: &Tensor<f64>
         .chunks_exact(k)
         .zip(labels)
         .filter(|(row, label)| {
-            let best = row.iter().enumerate().fold(0, |m, (i, v)| if *v > row[m] { i } else { m });
+            let best = row
+                .iter()
+                .enumerate()
+                .fold(0, |m, (i, v)| if *v > row[m] { i } else { m });
             best == **label
         })
         .count();
@@ -107,16 +119,27 @@ pub fn run(config: &Config) -> Result<Vec<(String, Solved)>, String> {
         config.lambda, config.gtol
     );
     let methods = [
-        ("L-BFGS", Method::Lbfgs(Lbfgs::new().gtol(config.gtol).ftol(0.0))),
-        ("Newton-CG", Method::NewtonCg(NewtonCg::new().gtol(config.gtol).ftol(0.0))),
+        (
+            "L-BFGS",
+            Method::Lbfgs(Lbfgs::new().gtol(config.gtol).ftol(0.0)),
+        ),
+        (
+            "Newton-CG",
+            Method::NewtonCg(NewtonCg::new().gtol(config.gtol).ftol(0.0)),
+        ),
     ];
     let mut results = Vec::new();
     for (name, method) in methods {
         let mut store = ParamStore::<f64>::new();
-        let ids = (store.add("w", Tensor::zeros([d, 10])), store.add("b", Tensor::zeros([10])));
+        let ids = (
+            store.add("w", Tensor::zeros([d, 10])),
+            store.add("b", Tensor::zeros([10])),
+        );
         let started = Instant::now();
-        let report = minimize(&mut store, &method, |p| objective(p, ids, &x, &y, config.lambda))
-            .map_err(|e| e.to_string())?;
+        let report = minimize(&mut store, &method, |p| {
+            objective(p, ids, &x, &y, config.lambda)
+        })
+        .map_err(|e| e.to_string())?;
         let seconds = started.elapsed().as_secs_f64();
         let solved = Solved {
             accuracy: accuracy(&store, ids, &vx, &vy),
@@ -184,6 +207,9 @@ pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
     let (a, b) = (results[0].1.report.value, results[1].1.report.value);
     let gap = (a - b).abs() / a.abs().max(b.abs());
     let required = Requirement::at_most("relative gap between the optima", gap, 1e-10);
-    println!("optima agree: relative gap {gap:.1e} ({})", required.label());
+    println!(
+        "optima agree: relative gap {gap:.1e} ({})",
+        required.label()
+    );
     required.check()
 }
