@@ -143,6 +143,61 @@ def main():
     )
     if compile_times:
         print("JAX compile times (excluded above, median): " + ", ".join(compile_times) + ".")
+    solver_table(values)
+
+
+SOLVER_ENGINES = ["lossgraph", "scipy_jax", "sklearn", "jax", "pytorch"]
+SOLVER_NAMES = {
+    "lossgraph": "lossgraph",
+    "scipy_jax": "SciPy L-BFGS-B + JAX jit",
+    "sklearn": "scikit-learn",
+    "jax": "JAX jit jvp(grad)",
+    "pytorch": "PyTorch torch.func",
+}
+SOLVER_ROWS = [
+    ("lbfgs_softmax", "seconds", "L-BFGS, L2 softmax regression on 8,000 MNIST (f64): time", "time"),
+    ("lbfgs_softmax", "iterations", "... iterations", "count"),
+    ("lbfgs_softmax", "objective", "... final objective", "objective"),
+    ("hvp_mlp", "seconds", "Hessian-vector product of mlp_step's loss (f32)", "time"),
+    ("grad_mlp", "seconds", "mlp_step's gradient alone (for the ratio)", "time"),
+]
+
+
+def solver_table(values):
+    """The solver rows (benches/solvers.rs and solvers.py), when they ran."""
+    if not any(workload in ("lbfgs_softmax", "hvp_mlp") for _, workload, _ in values):
+        return
+    print()
+    print("| solver workload | " + " | ".join(SOLVER_NAMES[e] for e in SOLVER_ENGINES) + " | lossgraph / fastest peer |")
+    print("|---|" + "---:|" * (len(SOLVER_ENGINES) + 1))
+    for workload, metric, label, unit in SOLVER_ROWS:
+        cells, medians = [], {}
+        for engine in SOLVER_ENGINES:
+            runs = values.get((engine, workload, metric))
+            if not runs:
+                cells.append("-")
+                continue
+            medians[engine] = statistics.median(runs)
+            value = medians[engine]
+            if unit == "time":
+                cells.append(format_time(value))
+            elif unit == "count":
+                cells.append(f"{value:.0f}")
+            else:
+                cells.append(f"{value:.12f}")
+        peers = [v for e, v in medians.items() if e != "lossgraph"]
+        ratio = ""
+        if unit == "time" and "lossgraph" in medians and peers:
+            ratio = f"{medians['lossgraph'] / min(peers):.2f}x"
+        if unit == "objective" and "lossgraph" in medians and peers:
+            gap = max(abs(v - medians["lossgraph"]) / abs(v) for v in peers)
+            ratio = f"max relative gap {gap:.1e}"
+        print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
+    hvp = values.get(("lossgraph", "hvp_mlp", "seconds"))
+    grad = values.get(("lossgraph", "grad_mlp", "seconds"))
+    if hvp and grad:
+        print()
+        print(f"lossgraph's Hessian-vector product costs {statistics.median(hvp) / statistics.median(grad):.2f} gradients.")
 
 
 if __name__ == "__main__":

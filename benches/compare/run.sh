@@ -12,7 +12,12 @@
 # /usr/bin/time -v for its peak RSS. Progress goes to stderr; the table, the raw results
 # (results.tsv) and the logs are also kept in target/compare/.
 #
-# Environment: ROUNDS (3), MNIST_DIR (../shared/data/mnist from the repository root), PYTHON
+# After the rounds, the solver rows (issue 20): benches/solvers.rs (lossgraph's L-BFGS on L2
+# softmax regression and the Hessian-vector product of mlp_step's loss) and solvers.py (SciPy's
+# L-BFGS-B on a JAX value-and-gradient, scikit-learn, JAX's and PyTorch's HVPs), one process
+# each, every engine to the same GTOL.
+#
+# Environment: GTOL (1e-8), ROUNDS (3), MNIST_DIR (../shared/data/mnist from the repository root), PYTHON
 # (python3), PEER_TIMEOUT (seconds per Python process, 600), QUICK=1 (short sampling, to test
 # this script).
 set -euo pipefail
@@ -47,7 +52,7 @@ have_python=false
 if command -v "$python" >/dev/null; then
     have_python=true
 else
-    say "$python not found: only lossgraph is measured (for the peers: Python 3, then pip install torch jax numpy)"
+    say "$python not found: only lossgraph is measured (for the peers: Python 3, then pip install torch jax numpy scipy scikit-learn)"
 fi
 peer_available() { $have_python && "$python" -c "import numpy, $1" 2>/dev/null; }
 peers=()
@@ -80,10 +85,11 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- build lossgraph's bench binaries and MNIST examples ---
 say "building the criterion benches and the MNIST examples (release)"
 executables() { grep -o '"executable":"[^"]*"' | sed 's/"executable":"\(.*\)"/\1/'; }
-bench_bins=$(cargo bench --bench tape --bench losses --no-run --message-format=json | executables)
+bench_bins=$(cargo bench --bench tape --bench losses --bench solvers --no-run --message-format=json | executables)
 example_bins=$(cargo build --release --example mnist_softmax --example mnist_mlp --message-format=json | executables)
 tape_bin=$(grep '/deps/tape-' <<<"$bench_bins")
 losses_bin=$(grep '/deps/losses-' <<<"$bench_bins")
+solvers_bin=$(grep '/deps/solvers-' <<<"$bench_bins")
 softmax_bin=$(grep '/mnist_softmax$' <<<"$example_bins")
 mlp_bin=$(grep '/mnist_mlp$' <<<"$example_bins")
 # The user's view: a crate outside the workspace, built with its own (default) flags and
@@ -190,6 +196,29 @@ for ((round = 1; round <= rounds; round++)); do
         run_engine "$engine" "$round"
     done
 done
+
+# --- the solvers: one process per engine, after the rounds ---
+gtol=${GTOL:-1e-8}
+say "solvers: lossgraph (L-BFGS to max |grad| $gtol, HVP)"
+log="$out/logs/lossgraph-solvers.log"
+home="$out/criterion-solvers"
+if MNIST_DIR=$mnist_dir LOSSGRAPH_GTOL=$gtol CRITERION_HOME=$home "$solvers_bin" --bench --noplot "${timing[@]}" >"$log" 2>&1; then
+    sed -n 's/^RESULT\t//p' "$log" >>"$results"
+    for name in hvp_mlp grad_mlp; do
+        record lossgraph 0 "$name" seconds "$(criterion_median_seconds "$home/$name/new/estimates.json")"
+    done
+else
+    say "benches/solvers failed; see $log"
+fi
+if $have_python && "$python" -c "import scipy, sklearn" 2>/dev/null; then
+    say "solvers: SciPy + JAX, scikit-learn, JAX and PyTorch HVPs"
+    log="$out/logs/peers-solvers.log"
+    timeout "$((3 * peer_timeout))" "$python" "$here/solvers.py" --mnist "$mnist_dir" --gtol "$gtol" "${timing[@]}" >"$log" 2>&1 ||
+        say "solvers.py failed or timed out (its results so far are kept); see $log"
+    sed -n 's/^RESULT\t//p' "$log" >>"$results"
+else
+    say "SciPy or scikit-learn not installed: pip install scipy scikit-learn (for the solver rows)"
+fi
 
 # --- peak RSS: one process per engine that runs only mlp_step ---
 if [[ -x /usr/bin/time ]]; then

@@ -90,6 +90,28 @@ impl MlpStep {
         }
         loss.item()
     }
+
+    /// `hvp_mlp`: the Hessian-vector product of the step's loss along `directions` (one
+    /// tensor per weight and bias, layer by layer): the forward pass, the gradient recorded on
+    /// the tape, and one reverse sweep through it. Returns the loss.
+    pub fn hvp(&self, tape: &Tape<f32>, directions: &[Tensor<f32>]) -> f32 {
+        let params = bind(tape, &self.layers);
+        let logits = forward(tape.constant(self.x.clone()), &params);
+        let loss = -logits.log_softmax_gather(&self.labels).mean();
+        let vars: Vec<Var<'_, f32>> = params.iter().flat_map(|&(w, b)| [w, b]).collect();
+        black_box(tape.hessian_operator(loss, &vars).apply(directions));
+        loss.item()
+    }
+
+    /// Fixed random directions for [`MlpStep::hvp`], U(-1, 1), shaped like the parameters.
+    pub fn directions(&self) -> Vec<Tensor<f32>> {
+        let mut rng = StdRng::seed_from_u64(7);
+        self.layers
+            .iter()
+            .flat_map(|(w, b)| [w.shape().clone(), b.shape().clone()])
+            .map(|shape| Tensor::from_fn(shape, |_| rng.random_range(-1.0..1.0)))
+            .collect()
+    }
 }
 
 /// `scalar_chain`: x = tanh(x * 1.0001 + 0.1) `steps` times from x = 0.5 on a [`ScalarTape`],

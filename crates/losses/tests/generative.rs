@@ -124,3 +124,74 @@ fn players_stay_apart_with_detached_samples() {
     g_loss.backward();
     assert!(g_weights.grad().unwrap().data().iter().all(|&g| g != 0.0));
 }
+
+#[test]
+fn wasserstein_losses_gradcheck_and_values() {
+    let mut r = rng(304);
+    let real = uniform(&mut r, &[5], -3.0, 3.0);
+    let fake = uniform(&mut r, &[4, 1], -3.0, 3.0);
+    gradcheck(
+        |v| wasserstein_critic(v[0], v[1]),
+        &[real.clone(), fake.clone()],
+    )
+    .assert_within(GRAD_TOL);
+    gradcheck(|v| wasserstein_generator(v[0]), std::slice::from_ref(&fake)).assert_within(GRAD_TOL);
+    let tape = Tape::<f64>::new();
+    let (rv, fv) = (tape.var(real.clone()), tape.var(fake.clone()));
+    let mean = |t: &Tensor<f64>| t.data().iter().sum::<f64>() / t.numel() as f64;
+    assert_near(
+        wasserstein_critic(rv, fv).item(),
+        mean(&fake) - mean(&real),
+        1e-14,
+    );
+    assert_near(wasserstein_generator(fv).item(), -mean(&fake), 1e-14);
+}
+
+/// A tanh critic `f(x) = tanh(x W1) w2`, parameters first, then the points.
+fn critic<'t>(x: Var<'t, f64>, w1: Var<'t, f64>, w2: Var<'t, f64>) -> Var<'t, f64> {
+    x.matmul(w1).tanh().matmul(w2)
+}
+
+#[test]
+fn gradient_penalty_gradcheck_is_second_order_in_the_critic() {
+    // The penalty's gradient with respect to the critic's weights goes through the recorded
+    // gradient of the critic: finite differences of the whole penalty check it.
+    let mut r = rng(305);
+    let w1 = uniform(&mut r, &[2, 5], -1.0, 1.0);
+    let w2 = uniform(&mut r, &[5, 1], -1.0, 1.0);
+    let x = uniform(&mut r, &[6, 2], -2.0, 2.0);
+    gradcheck(
+        |v| {
+            let points = v[0].tape().constant(x.clone());
+            gradient_penalty(points, |p| critic(p, v[0], v[1]))
+        },
+        &[w1, w2],
+    )
+    .assert_within(GRAD_TOL);
+}
+
+#[test]
+fn gradient_penalty_value_against_the_closed_form_gradient() {
+    let mut r = rng(306);
+    let w1 = uniform(&mut r, &[2, 3], -1.0, 1.0);
+    let w2 = uniform(&mut r, &[3, 1], -1.0, 1.0);
+    let x = uniform(&mut r, &[4, 2], -2.0, 2.0);
+    let tape = Tape::<f64>::new();
+    let (a, b) = (tape.var(w1.clone()), tape.var(w2.clone()));
+    let penalty = gradient_penalty(tape.constant(x.clone()), |p| critic(p, a, b));
+    // grad_x f = W1 diag(1 - tanh^2(x W1)) w2 per row.
+    let mut expected = 0.0;
+    for row in 0..4 {
+        let xr = &x.data()[row * 2..row * 2 + 2];
+        let mut grad = [0.0; 2];
+        for j in 0..3 {
+            let h = (xr[0] * w1.data()[j] + xr[1] * w1.data()[3 + j]).tanh();
+            let back = (1.0 - h * h) * w2.data()[j];
+            grad[0] += w1.data()[j] * back;
+            grad[1] += w1.data()[3 + j] * back;
+        }
+        let norm = (grad[0] * grad[0] + grad[1] * grad[1] + 1e-12).sqrt();
+        expected += (norm - 1.0).powi(2) / 4.0;
+    }
+    assert_near(penalty.item(), expected, 1e-13);
+}

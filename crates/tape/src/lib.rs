@@ -51,6 +51,7 @@ mod env;
 mod float;
 mod gemm;
 mod gradcheck;
+mod hessian;
 mod math;
 mod ops;
 mod parallel;
@@ -67,6 +68,7 @@ pub use cpu::{CpuFeatures, KernelPath, cpu_features, kernel_path, set_kernel_pat
 pub use env::{MAX_THREADS, check_env};
 pub use float::Float;
 pub use gradcheck::{GradCheck, Mismatch, gradcheck};
+pub use hessian::{HessianOperator, hessian, hvp};
 pub use ops::binary::where_;
 pub use ops::shape::{concat, stack};
 pub use ops::{Algebra, CustomOp, Reduce, Unary};

@@ -33,9 +33,10 @@
 //! ([`Fit`]); [`fit_classifier`] is the softmax classifier on a [`Dataset`].
 //!
 //! Modules: [`params`] (the store and the step lifecycle), [`layers`] and [`init`],
-//! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop)
-//! and [`checkpoint`] (safetensors). The examples' flags, figures and reference solvers live in
-//! the repository's unpublished `gallery` crate, not here.
+//! [`optim`], [`loss`], [`data`] (IDX reader, batches, generators), [`fit`](mod@fit) (the loop),
+//! [`solve`] (L-BFGS, Newton-CG and proximal gradient, run to the optimum) and [`checkpoint`]
+//! (safetensors). The examples' flags, figures and reference solvers live in the repository's
+//! unpublished `gallery` crate, not here.
 
 pub mod checkpoint;
 pub mod data;
@@ -45,6 +46,7 @@ pub mod layers;
 pub mod loss;
 pub mod optim;
 pub mod params;
+pub mod solve;
 
 pub use checkpoint::CheckpointError;
 pub use data::{
