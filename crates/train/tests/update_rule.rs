@@ -238,12 +238,15 @@ fn a_steady_step_allocates_nothing() {
         Box::new(Stepper::with_rule(Adagrad { eps: 1e-8 }, 0.1)),
     ];
     for opt in &mut optimisers {
-        // The first step allocates the state tensors (so the measure sees allocations); later
-        // steps reuse them.
+        // The first step of a stateful rule allocates its state tensors (so the measure does
+        // see allocations); later steps reuse them. A stateless rule's first step is not
+        // asserted: the engine's helper thread may take its first piece of work there, and
+        // that one-time start-up allocates.
         grads(&mut store);
         let first = peak::peak_during(|| opt.step(&mut store));
-        let stateful = !opt.state().unwrap().tensors.is_empty();
-        assert_eq!(first > 0, stateful, "first step: {first} bytes");
+        if !opt.state().unwrap().tensors.is_empty() {
+            assert!(first > 0, "a stateful rule's first step allocated nothing");
+        }
         for _ in 0..3 {
             grads(&mut store);
             let bytes = peak::peak_during(|| opt.step(&mut store));
