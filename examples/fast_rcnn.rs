@@ -306,6 +306,76 @@ impl Detector {
     }
 }
 
+/// The boxes the detector predicts for the objects' own classes: its offsets for that class,
+/// scaled back by the target statistics and decoded from each proposal.
+fn decode_object_boxes(test: &Rois, deltas: &Tensor<f32>, objects: &[usize]) -> Vec<Box4> {
+    let own_offsets: Vec<f32> = objects
+        .iter()
+        .flat_map(|&r| {
+            let u = test.crops.labels[r];
+            (0..4).map(move |c| (r, 4 * u + c, c))
+        })
+        .map(|(r, col, c)| deltas.at(&[r, col]) * TARGET_STD[c])
+        .collect();
+    let proposals: Vec<f32> = objects
+        .iter()
+        .flat_map(|&r| to_centre(test.proposals[r]))
+        .collect();
+    let decoded = decode_boxes(
+        &Tensor::from_vec(proposals, [objects.len(), 4]),
+        &Tensor::from_vec(own_offsets, [objects.len(), 4]),
+    );
+    decoded
+        .data()
+        .chunks_exact(4)
+        .map(|b| from_centre([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Draws a dozen test objects with their proposal, true and decoded boxes.
+fn draw_boxes(
+    config: &Config,
+    test: &Rois,
+    test_scenes: &BoxScenes,
+    objects: &[usize],
+    boxes: &[Box4],
+    predicted: &[usize],
+) -> Result<(), String> {
+    let side = config.image_size;
+    let tiles: Vec<Tile> = objects
+        .iter()
+        .zip(boxes)
+        .take(12)
+        .map(|(&r, &b)| {
+            let i = test.image[r];
+            // Drawn without the faint background noise (below 0.1), which would only make the
+            // SVG large.
+            let pixels: Vec<f32> = test_scenes.images.data()
+                [i * side * side..(i + 1) * side * side]
+                .iter()
+                .map(|&p| if p < 0.1 { 0.0 } else { p })
+                .collect();
+            let as_f64 = |b: Box4| b.map(f64::from);
+            Tile::new(&pixels, side, side)
+                .caption(format!(
+                    "{}: IoU {:.2}",
+                    BOX_CLASSES[predicted[r]],
+                    iou(b, test.truth[r])
+                ))
+                .outline(as_f64(test.proposals[r]), plot::class_color(0))
+                .outline(as_f64(test.truth[r]), TRUTH)
+                .outline(as_f64(b), PREDICTION)
+        })
+        .collect();
+    plot::image_grid(
+        config.out.join("fast_rcnn_boxes.svg"),
+        "proposal (blue), true box (green), decoded prediction (red); caption: predicted class",
+        &tiles,
+        6,
+    )?;
+    Ok(())
+}
+
 /// Trains the detector and measures it on held-out images.
 pub fn run(config: &Config) -> Result<Report, String> {
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -381,27 +451,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let objects: Vec<usize> = (0..test.crops.len())
         .filter(|&r| test.crops.labels[r] > 0)
         .collect();
-    let own_offsets: Vec<f32> = objects
-        .iter()
-        .flat_map(|&r| {
-            let u = test.crops.labels[r];
-            (0..4).map(move |c| (r, 4 * u + c, c))
-        })
-        .map(|(r, col, c)| deltas.at(&[r, col]) * TARGET_STD[c])
-        .collect();
-    let proposals: Vec<f32> = objects
-        .iter()
-        .flat_map(|&r| to_centre(test.proposals[r]))
-        .collect();
-    let decoded = decode_boxes(
-        &Tensor::from_vec(proposals, [objects.len(), 4]),
-        &Tensor::from_vec(own_offsets, [objects.len(), 4]),
-    );
-    let boxes: Vec<Box4> = decoded
-        .data()
-        .chunks_exact(4)
-        .map(|b| from_centre([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let boxes = decode_object_boxes(&test, &deltas, &objects);
     let mean = |v: Vec<f32>| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
     let mean_iou = mean(
         objects
@@ -417,37 +467,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
             .collect(),
     );
 
-    let tiles: Vec<Tile> = objects
-        .iter()
-        .zip(&boxes)
-        .take(12)
-        .map(|(&r, &b)| {
-            let i = test.image[r];
-            // Drawn without the faint background noise (below 0.1), which would only make the
-            // SVG large.
-            let pixels: Vec<f32> = test_scenes.images.data()
-                [i * side * side..(i + 1) * side * side]
-                .iter()
-                .map(|&p| if p < 0.1 { 0.0 } else { p })
-                .collect();
-            let as_f64 = |b: Box4| b.map(f64::from);
-            Tile::new(&pixels, side, side)
-                .caption(format!(
-                    "{}: IoU {:.2}",
-                    BOX_CLASSES[predicted[r]],
-                    iou(b, test.truth[r])
-                ))
-                .outline(as_f64(test.proposals[r]), plot::class_color(0))
-                .outline(as_f64(test.truth[r]), TRUTH)
-                .outline(as_f64(b), PREDICTION)
-        })
-        .collect();
-    plot::image_grid(
-        config.out.join("fast_rcnn_boxes.svg"),
-        "proposal (blue), true box (green), decoded prediction (red); caption: predicted class",
-        &tiles,
-        6,
-    )?;
+    draw_boxes(config, &test, &test_scenes, &objects, &boxes, &predicted)?;
     Ok(Report {
         accuracy,
         mean_iou,
