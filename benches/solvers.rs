@@ -2,7 +2,9 @@
 //!
 //! - `hvp_mlp` (criterion): the Hessian-vector product of `mlp_step`'s loss (784-512-256-10,
 //!   ReLU, batch 128, f32) along fixed directions, beside `grad_mlp`, the gradient alone,
-//!   for the ratio of their costs.
+//!   for the ratio of their costs; `hvp_mlp_at_point`, a further product at the same point
+//!   (the forward pass and the recorded gradient reused, as each of Newton-CG's
+//!   conjugate-gradient steps uses them).
 //! - `lbfgs_softmax` (with `MNIST_DIR` set): L2 softmax regression on the first 8,000 MNIST
 //!   t10k images, lambda = 1e-4 on the weights, f64, solved from zero by L-BFGS to a largest
 //!   gradient entry of `LOSSGRAPH_GTOL` (default 1e-8; SciPy's `gtol`), three times; prints
@@ -34,6 +36,13 @@ fn hvp_mlp(c: &mut Criterion) {
             black_box(mlp.hvp(&tape, &directions))
         })
     });
+    tape.reset();
+    let (loss, params) = mlp.loss_and_params(&tape);
+    let at_point = tape.hessian_operator(loss, &params);
+    c.bench_function("hvp_mlp_at_point", |b| {
+        b.iter(|| black_box(at_point.apply(&directions)))
+    });
+    drop(at_point);
     c.bench_function("grad_mlp", |b| {
         b.iter(|| {
             tape.reset();

@@ -151,14 +151,15 @@ SOLVER_NAMES = {
     "lossgraph": "lossgraph",
     "scipy_jax": "SciPy L-BFGS-B + JAX jit",
     "sklearn": "scikit-learn",
-    "jax": "JAX jit jvp(grad)",
-    "pytorch": "PyTorch torch.func",
+    "jax": "JAX jit (jvp / linearize)",
+    "pytorch": "PyTorch torch.func (jvp / linearize)",
 }
 SOLVER_ROWS = [
     ("lbfgs_softmax", "seconds", "L-BFGS, L2 softmax regression on 8,000 MNIST (f64): time", "time"),
     ("lbfgs_softmax", "iterations", "... iterations", "count"),
     ("lbfgs_softmax", "objective", "... final objective", "objective"),
-    ("hvp_mlp", "seconds", "Hessian-vector product of mlp_step's loss (f32)", "time"),
+    ("hvp_mlp", "seconds", "Hessian-vector product of mlp_step's loss (f32), from scratch", "time"),
+    ("hvp_mlp_at_point", "seconds", "... a further product at the same point (Newton-CG's CG step)", "time"),
     ("grad_mlp", "seconds", "mlp_step's gradient alone (for the ratio)", "time"),
 ]
 

@@ -204,7 +204,7 @@ log="$out/logs/lossgraph-solvers.log"
 home="$out/criterion-solvers"
 if MNIST_DIR=$mnist_dir LOSSGRAPH_GTOL=$gtol CRITERION_HOME=$home "$solvers_bin" --bench --noplot "${timing[@]}" >"$log" 2>&1; then
     sed -n 's/^RESULT\t//p' "$log" >>"$results"
-    for name in hvp_mlp grad_mlp; do
+    for name in hvp_mlp hvp_mlp_at_point grad_mlp; do
         record lossgraph 0 "$name" seconds "$(criterion_median_seconds "$home/$name/new/estimates.json")"
     done
 else

@@ -9,7 +9,11 @@
   solved three times; the median time, the iterations and the final objective (recomputed
   here in NumPy, f64) are reported.
 - hvp_mlp: the Hessian-vector product of mlp_step's loss (784-512-256-10, ReLU, batch 128,
-  f32): jax.jit(jvp(grad)) ("jax") and torch.func.jvp(grad) ("pytorch", 2 threads).
+  f32), from scratch: jax.jit(jvp(grad)) ("jax") and torch.func.jvp(grad) ("pytorch", 2
+  threads).
+- hvp_mlp_at_point: a further product at the same point, the work of each of Newton-CG's
+  conjugate-gradient steps: the jitted linear function of jax.linearize(grad) and
+  torch.func.linearize(grad)'s, each built once at the point.
 
 Prints RESULT lines (see common.Reporter). Needs scipy and scikit-learn
 (pip install scipy scikit-learn) besides jax and torch; missing ones are skipped with a note.
@@ -30,7 +34,7 @@ LAMBDA = 1e-4
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="lbfgs_softmax,hvp_mlp")
+    parser.add_argument("--only", default="lbfgs_softmax,hvp_mlp,hvp_mlp_at_point")
     parser.add_argument("--round", type=int, default=0)
     parser.add_argument("--gtol", type=float, default=1e-8)
     parser.add_argument("--warm-up-time", type=float, default=1.0)
@@ -119,7 +123,7 @@ def lbfgs_rows(args, report):
         report.emit("lbfgs_softmax", "objective", float(objective))
 
 
-def hvp_jax(args):
+def hvp_jax(args, at_point=False):
     import jax
     import jax.numpy as jnp
 
@@ -137,6 +141,12 @@ def hvp_jax(args):
         log_p = jax.nn.log_softmax(h, axis=1)
         return -jnp.take_along_axis(log_p, y[:, None], axis=1).mean()
 
+    if at_point:
+        # Linearised once at the point; each product runs only the tangent computation.
+        _, product = jax.linearize(jax.grad(loss), layers)
+        compiled = jax.jit(product).lower(directions).compile()
+        return lambda: jax.block_until_ready(compiled(directions))
+
     def hvp(layers, v):
         return jax.jvp(jax.grad(loss), (layers,), (v,))[1]
 
@@ -144,10 +154,10 @@ def hvp_jax(args):
     return lambda: jax.block_until_ready(compiled(layers, directions))
 
 
-def hvp_torch(args):
+def hvp_torch(args, at_point=False):
     import torch
     import torch.nn.functional as F
-    from torch.func import grad, jvp
+    from torch.func import grad, jvp, linearize
 
     torch.set_num_threads(2)
     layers, x, y = common.mlp_data(128)
@@ -164,6 +174,9 @@ def hvp_torch(args):
                 h = F.relu(h)
         return F.cross_entropy(h, y)
 
+    if at_point:
+        _, product = linearize(grad(loss), params)
+        return lambda: product(directions)
     return lambda: jvp(grad(loss), (params,), (directions,))[1]
 
 
@@ -172,15 +185,17 @@ def main():
     report = common.Reporter("", args.round)
     if "lbfgs_softmax" in args.only:
         lbfgs_rows(args, report)
-    if "hvp_mlp" in args.only:
+    for workload in ("hvp_mlp", "hvp_mlp_at_point"):
+        if workload not in args.only:
+            continue
         for engine, make in (("jax", hvp_jax), ("pytorch", hvp_torch)):
             try:
-                step = make(args)
+                step = make(args, at_point=workload == "hvp_mlp_at_point")
             except ImportError as missing:
                 print(f"{engine} skipped: {missing}", file=sys.stderr)
                 continue
             report.engine = engine
-            report.emit("hvp_mlp", "seconds", common.median_seconds(step, args))
+            report.emit(workload, "seconds", common.median_seconds(step, args))
 
 
 if __name__ == "__main__":

@@ -92,15 +92,20 @@ impl MlpStep {
     }
 
     /// `hvp_mlp`: the Hessian-vector product of the step's loss along `directions` (one
-    /// tensor per weight and bias, layer by layer): the forward pass, the gradient recorded on
-    /// the tape, and one reverse sweep through it. Returns the loss.
+    /// tensor per weight and bias, layer by layer), from scratch: the forward pass, the
+    /// gradient recorded on the tape, and one reverse sweep through it. Returns the loss.
     pub fn hvp(&self, tape: &Tape<f32>, directions: &[Tensor<f32>]) -> f32 {
+        let (loss, params) = self.loss_and_params(tape);
+        black_box(tape.hessian_operator(loss, &params).apply(directions));
+        loss.item()
+    }
+
+    /// The step's loss recorded on `tape`, and its parameters (weight, bias, layer by layer).
+    pub fn loss_and_params<'t>(&self, tape: &'t Tape<f32>) -> (Var<'t, f32>, Vec<Var<'t, f32>>) {
         let params = bind(tape, &self.layers);
         let logits = forward(tape.constant(self.x.clone()), &params);
         let loss = -logits.log_softmax_gather(&self.labels).mean();
-        let vars: Vec<Var<'_, f32>> = params.iter().flat_map(|&(w, b)| [w, b]).collect();
-        black_box(tape.hessian_operator(loss, &vars).apply(directions));
-        loss.item()
+        (loss, params.iter().flat_map(|&(w, b)| [w, b]).collect())
     }
 
     /// Fixed random directions for [`MlpStep::hvp`], U(-1, 1), shaped like the parameters.
