@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example softmax_solvers                  # built-in digits, offline
 //! cargo run --release --example softmax_solvers -- --data DIR    # MNIST t10k: 8,000 to train
+//! cargo run --release --example softmax_solvers -- --train 500   # a quick run on 500 digits
 //! ```
 //!
 //! The objective is `(1/n) sum_i -ln softmax(x_i W + b)[y_i] + (lambda/2) |W|^2` over 8,000
@@ -42,6 +43,9 @@ pub struct Config {
     /// Both solvers stop when the largest gradient entry is at most this.
     #[arg(long, value_name = "G", default_value_t = 1e-8, value_parser = cli::finite::<f64>)]
     pub gtol: f64,
+    /// Train on the first N digits of the training split (at most its size).
+    #[arg(long, value_name = "N", default_value_t = 8000)]
+    pub train: usize,
     /// Seed of the built-in digits.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
@@ -72,6 +76,14 @@ fn as_f64(data: &Dataset) -> (Tensor<f64>, Vec<usize>) {
         Tensor::from_vec(x, data.inputs.shape().clone()),
         data.labels.clone(),
     )
+}
+
+/// The first `n` rows of `x` and their labels (all of them when there are fewer).
+fn first_rows((x, labels): (Tensor<f64>, Vec<usize>), n: usize) -> (Tensor<f64>, Vec<usize>) {
+    let n = n.min(labels.len());
+    let d = x.shape().dims()[1];
+    let rows = Tensor::from_vec(x.data()[..n * d].to_vec(), [n, d]);
+    (rows, labels[..n].to_vec())
 }
 
 /// The regularised objective at the bound parameters.
@@ -116,7 +128,7 @@ pub fn run(config: &Config) -> Result<Vec<(String, Solved)>, String> {
     let mut rng = StdRng::seed_from_u64(config.seed);
     let data = mnist::load_digits(config.data.as_deref(), &mut rng).map_err(|e| e.to_string())?;
     println!("data: {}", data.source);
-    let (x, y) = as_f64(&data.train);
+    let (x, y) = first_rows(as_f64(&data.train), config.train);
     let (vx, vy) = (as_f64(&data.validation).0, data.validation.labels.clone());
     let (n, d) = (x.shape().dims()[0], x.shape().dims()[1]);
     println!(
@@ -172,6 +184,9 @@ pub fn parse_flags(argv: impl IntoIterator<Item = String>) -> Result<Option<Conf
     let Some(config) = cli::parse::<Config>(argv)? else {
         return Ok(None);
     };
+    if config.train == 0 {
+        return Err("--train must be at least 1".to_string());
+    }
     if config.lambda <= 0.0 || config.gtol <= 0.0 {
         return Err(format!(
             "--lambda and --gtol must be positive (a strictly convex problem with a reachable \
