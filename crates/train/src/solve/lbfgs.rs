@@ -49,23 +49,7 @@ impl Lbfgs {
         self
     }
 
-    /// Stops when the largest gradient entry is at most `gtol`.
-    pub fn gtol(mut self, gtol: f64) -> Self {
-        self.tolerances.gtol = gtol;
-        self
-    }
-
-    /// Stops when the objective's relative decrease is at most `ftol` (0 turns the test off).
-    pub fn ftol(mut self, ftol: f64) -> Self {
-        self.tolerances.ftol = ftol;
-        self
-    }
-
-    /// Stops after `n` iterations.
-    pub fn max_iterations(mut self, n: usize) -> Self {
-        self.tolerances.max_iterations = n;
-        self
-    }
+    tolerance_setters!("Stops when the largest gradient entry is at most `gtol`.");
 
     /// Minimises `objective` over the parameters of `store`, leaving the minimiser there.
     pub fn minimize<T, F>(

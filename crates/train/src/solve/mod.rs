@@ -32,6 +32,31 @@
 //! assert!((store.value(xy).data()[0] - 1.0).abs() < 1e-9);
 //! ```
 
+/// The builder methods of [`Tolerances`] every solver shares: `gtol` (documented by the
+/// caller, as each solver measures its gradient its own way), `ftol` and `max_iterations`.
+macro_rules! tolerance_setters {
+    ($gtol_doc:literal) => {
+        #[doc = $gtol_doc]
+        pub fn gtol(mut self, gtol: f64) -> Self {
+            self.tolerances.gtol = gtol;
+            self
+        }
+
+        /// Stops when the objective's relative decrease is at most `ftol` (0 turns the test
+        /// off).
+        pub fn ftol(mut self, ftol: f64) -> Self {
+            self.tolerances.ftol = ftol;
+            self
+        }
+
+        /// Stops after `n` iterations.
+        pub fn max_iterations(mut self, n: usize) -> Self {
+            self.tolerances.max_iterations = n;
+            self
+        }
+    };
+}
+
 mod lbfgs;
 mod line_search;
 mod newton_cg;

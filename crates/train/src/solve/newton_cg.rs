@@ -40,23 +40,7 @@ impl NewtonCg {
         }
     }
 
-    /// Stops when the largest gradient entry is at most `gtol`.
-    pub fn gtol(mut self, gtol: f64) -> Self {
-        self.tolerances.gtol = gtol;
-        self
-    }
-
-    /// Stops when the objective's relative decrease is at most `ftol` (0 turns the test off).
-    pub fn ftol(mut self, ftol: f64) -> Self {
-        self.tolerances.ftol = ftol;
-        self
-    }
-
-    /// Stops after `n` iterations.
-    pub fn max_iterations(mut self, n: usize) -> Self {
-        self.tolerances.max_iterations = n;
-        self
-    }
+    tolerance_setters!("Stops when the largest gradient entry is at most `gtol`.");
 
     /// Solves each Newton system to the relative residual `rtol`.
     pub fn cg_rtol(mut self, rtol: f64) -> Self {

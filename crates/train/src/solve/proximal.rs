@@ -124,23 +124,9 @@ impl ProximalGradient {
         self
     }
 
-    /// Stops when the largest entry of the proximal-gradient step is at most `gtol`.
-    pub fn gtol(mut self, gtol: f64) -> Self {
-        self.tolerances.gtol = gtol;
-        self
-    }
-
-    /// Stops when `f + g` decreases by at most `ftol` relative (0 turns the test off).
-    pub fn ftol(mut self, ftol: f64) -> Self {
-        self.tolerances.ftol = ftol;
-        self
-    }
-
-    /// Stops after `n` iterations.
-    pub fn max_iterations(mut self, n: usize) -> Self {
-        self.tolerances.max_iterations = n;
-        self
-    }
+    tolerance_setters!(
+        "Stops when the largest entry of the proximal-gradient step is at most `gtol`."
+    );
 
     /// The term of each element of the flattened parameters.
     fn layout<T: Float>(&self, store: &ParamStore<T>) -> Vec<Option<Prox>> {
