@@ -91,21 +91,6 @@ fn noise(n: usize, dim: usize, rng: &mut impl Rng) -> Tensor<f32> {
     Tensor::from_fn([n, dim], |_| rng.sample(StandardNormal))
 }
 
-/// The fraction of `samples` `[n, 2]` within 3 standard deviations of each mode's centre.
-fn shares_near_modes(samples: &Tensor<f32>, ring: &GaussianMixture) -> Vec<f64> {
-    let radius = 3.0 * ring.std;
-    let points: Vec<&[f32]> = samples.data().chunks_exact(2).collect();
-    ring.means
-        .iter()
-        .map(|centre| {
-            let near = points
-                .iter()
-                .filter(|p| (p[0] - centre[0]).hypot(p[1] - centre[1]) <= radius);
-            near.count() as f64 / points.len() as f64
-        })
-        .collect()
-}
-
 /// Trains the GAN and counts the modes its samples cover.
 pub fn run(config: &Config) -> Result<Report, String> {
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -188,7 +173,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         generator.forward(&g, z).value()
     };
     tape.reset();
-    let mode_shares = shares_near_modes(&samples, &ring);
+    let mode_shares = ring.shares_near_means(&samples, 3.0);
     let modes_covered = mode_shares.iter().filter(|&&s| s >= 0.02).count();
 
     let generated = format!("generated ({form}): {modes_covered}/8 modes");

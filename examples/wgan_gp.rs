@@ -112,21 +112,6 @@ fn interpolates(x: &Tensor<f32>, y: &Tensor<f32>, rng: &mut impl Rng) -> Tensor<
     out
 }
 
-/// The fraction of `samples` `[n, 2]` within 3 standard deviations of each mode's centre.
-fn shares_near_modes(samples: &Tensor<f32>, ring: &GaussianMixture) -> Vec<f64> {
-    let radius = 3.0 * ring.std;
-    let points: Vec<&[f32]> = samples.data().chunks_exact(2).collect();
-    ring.means
-        .iter()
-        .map(|centre| {
-            let near = points
-                .iter()
-                .filter(|p| (p[0] - centre[0]).hypot(p[1] - centre[1]) <= radius);
-            near.count() as f64 / points.len() as f64
-        })
-        .collect()
-}
-
 /// The two players and their optimisers.
 struct Players {
     generator: Mlp,
@@ -251,7 +236,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         players.generator.forward(&g, z).value()
     };
     tape.reset();
-    let mode_shares = shares_near_modes(&samples, &ring);
+    let mode_shares = ring.shares_near_means(&samples, 3.0);
     let modes_covered = mode_shares.iter().filter(|&&s| s >= 0.02).count();
     let real = ring.sample(config.samples, &mut rng);
     let shown = config.samples.min(1000);

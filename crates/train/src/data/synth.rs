@@ -219,6 +219,33 @@ impl GaussianMixture {
         self.means[0].len()
     }
 
+    /// The fraction of `points` (`[n, dims]`) within `stds` standard deviations (Euclidean
+    /// distance) of each centre, in the centres' order: how well a generator covers the
+    /// modes.
+    ///
+    /// ```
+    /// use tape::Tensor;
+    /// use train::synth::GaussianMixture;
+    /// let ring = GaussianMixture::ring(2, 1.0, 0.1); // centres (1, 0) and (-1, 0)
+    /// let points = Tensor::from_vec(vec![1.0, 0.05, 0.9, 0.0, 0.0, 0.0, -1.0, 0.2], [4, 2]);
+    /// assert_eq!(ring.shares_near_means(&points, 3.0), vec![0.5, 0.25]);
+    /// ```
+    pub fn shares_near_means(&self, points: &Tensor<f32>, stds: f32) -> Vec<f64> {
+        let radius = stds * self.std;
+        let n = points.numel() / self.dims();
+        let near = |centre: &[f32], p: &[f32]| {
+            let squared: f32 = centre.iter().zip(p).map(|(c, v)| (v - c) * (v - c)).sum();
+            squared.sqrt() <= radius
+        };
+        self.means
+            .iter()
+            .map(|centre| {
+                let rows = points.data().chunks_exact(self.dims());
+                rows.filter(|p| near(centre, p)).count() as f64 / n as f64
+            })
+            .collect()
+    }
+
     /// `n` points: inputs `[n, dims]`, each labelled with the index of its blob (so
     /// `classes` is the number of blobs).
     pub fn sample(&self, n: usize, rng: &mut impl Rng) -> Dataset {
