@@ -1,9 +1,10 @@
 //! Second order: Hessian-vector products and small Hessians, by reverse over reverse.
 //!
-//! [`Tape::grad_graph`] records the gradient `g(x)` as new nodes; one more reverse sweep from
-//! `<g(x), v>` then yields `d<g, v>/dx = H v`. The forward pass and the recorded gradient are
-//! shared by every product at the same point ([`HessianOperator`]), so each further product
-//! costs one sweep over the recording, the work of about two gradients.
+//! [`Tape::grad_graph`] records the gradient `g(x)` as new nodes; one more reverse sweep, seeded
+//! with `v` at those nodes, then yields `d<g, v>/dx = H v` without recording anything. The
+//! forward pass and the recorded gradient are shared by every product at the same point
+//! ([`HessianOperator`]), so each further product costs one sweep over the recording, the work
+//! of about two gradients.
 
 use crate::{Float, Shape, Tape, Tensor, Var};
 
@@ -52,30 +53,6 @@ impl<T: Float> Tape<T> {
             grads: self.grad_graph(loss, wrt),
         }
     }
-
-    /// Drops the nodes recorded after the first `len` (their handles must be gone: only this
-    /// module's own temporary nodes are dropped this way).
-    fn truncate(&self, len: usize) {
-        let mut inner = self.inner.borrow_mut();
-        let Some(node) = inner.nodes.get(len) else {
-            return;
-        };
-        let edges = node.parents.start as usize;
-        let ints = inner.nodes[len..]
-            .iter()
-            .filter_map(|n| n.op.ints())
-            .map(|r| r.start)
-            .min();
-        inner.nodes.truncate(len);
-        inner.edges.truncate(edges);
-        if let Some(start) = ints {
-            inner.ints.truncate(start);
-        }
-        if inner.locations.len() > len {
-            inner.locations.truncate(len);
-        }
-        inner.grads.clear();
-    }
 }
 
 impl<'t, T: Float> HessianOperator<'t, T> {
@@ -106,8 +83,9 @@ impl<'t, T: Float> HessianOperator<'t, T> {
             v.len(),
             self.wrt.len()
         );
-        let mark = self.tape.len();
-        let mut dot: Option<Var<'t, T>> = None;
+        // H v is the gradient of <g(x), v>: the sweep starts at the recorded gradients, each
+        // with its direction as incoming gradient, rather than at a recorded dot product.
+        let mut seeds = Vec::with_capacity(v.len());
         for ((g, d), x) in self.grads.iter().zip(v).zip(&self.wrt) {
             let shape = x.shape();
             assert!(
@@ -115,21 +93,16 @@ impl<'t, T: Float> HessianOperator<'t, T> {
                 "hessian-vector product: direction of shape {} for an input of shape {shape}",
                 d.shape()
             );
-            let term = (*g * self.tape.constant(d.clone())).sum();
-            dot = Some(match dot {
-                None => term,
-                Some(acc) => acc + term,
-            });
+            seeds.push((g.id, d.clone()));
         }
-        if let Some(dot) = dot {
-            dot.backward();
+        if let Some(last) = seeds.iter().map(|&(id, _)| id).max() {
+            self.tape.backward_seeded(last, seeds);
         }
         let out = self
             .wrt
             .iter()
             .map(|x| x.take_grad().unwrap_or_else(|| Tensor::zeros(x.shape())))
             .collect();
-        self.tape.truncate(mark);
         out
     }
 

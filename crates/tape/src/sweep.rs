@@ -12,6 +12,17 @@ impl<T: Float> Tape<T> {
     /// The reverse sweep with eager tensors: fills the gradient slot of every node that `loss`
     /// depends on. Gradients of nodes used more than once are summed.
     pub(crate) fn backward_eager(&self, loss: u32, seed: Tensor<T>) {
+        self.backward_seeded(loss, [(loss, seed)]);
+    }
+
+    /// The reverse sweep from several nodes at once, each with its own incoming gradient:
+    /// the gradient of `sum_k <node_k, seed_k>`, without recording that sum. `last` is the
+    /// latest of the seeded nodes, where the sweep starts.
+    pub(crate) fn backward_seeded(
+        &self,
+        last: u32,
+        seeds: impl IntoIterator<Item = (u32, Tensor<T>)>,
+    ) {
         let mut inner = self.inner.borrow_mut();
         let Inner {
             nodes,
@@ -26,10 +37,12 @@ impl<T: Float> Tape<T> {
         let detect = *detect && anomaly.is_none();
         grads.clear();
         grads.resize_with(nodes.len(), || None);
-        grads[loss as usize] = Some(seed);
+        for (id, seed) in seeds {
+            accumulate(&mut grads[id as usize], seed);
+        }
         // The first non-finite gradient a rule emits: the input it is for, and its summary.
         let mut bad: Option<(usize, Summary)> = None;
-        for i in (0..=loss as usize).rev() {
+        for i in (0..=last as usize).rev() {
             let node = &nodes[i];
             if !node.needs_grad || matches!(node.op, Op::Leaf) {
                 continue;
