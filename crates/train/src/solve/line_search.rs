@@ -73,7 +73,10 @@ pub(super) fn strong_wolfe(
 }
 
 /// Narrows the bracket `[lo, hi]` (lo: the lower objective satisfying sufficient decrease)
-/// until a point satisfies both conditions.
+/// until a point satisfies both conditions. When the bracket can shrink no further first (a
+/// curvature condition holding only on a sliver of the line, as at the kink of a barely
+/// smoothed function), `lo` is taken: it lowers the objective sufficiently, which is all a
+/// Newton or proximal step needs, and L-BFGS skips a pair without positive curvature.
 fn zoom(
     start: Trial,
     mut lo: Trial,
@@ -84,7 +87,7 @@ fn zoom(
     for _ in 0..MAX_TRIALS {
         let a = interpolate(lo, hi);
         if a == lo.a || a == hi.a {
-            return Ok(None); // the bracket has shrunk below the precision of a step
+            break; // the bracket has shrunk below the precision of a step
         }
         let (f, g) = eval(a)?;
         let d = dot(&g, direction);
@@ -104,7 +107,15 @@ fn zoom(
         }
         lo = Trial { a, f, d };
     }
-    Ok(None)
+    if lo.a == start.a {
+        return Ok(None);
+    }
+    let (value, gradient) = eval(lo.a)?;
+    Ok(Some(Step {
+        alpha: lo.a,
+        value,
+        gradient,
+    }))
 }
 
 /// The minimiser of the cubic through both trials' values and slopes, kept at least a tenth
