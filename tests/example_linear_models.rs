@@ -7,9 +7,9 @@ mod linear_models;
 
 use std::path::PathBuf;
 
-use approx::assert_abs_diff_eq;
+use approx::{assert_abs_diff_eq, assert_relative_eq};
 use linear_models::{
-    Config, exact_lad_line, lasso_coordinate_descent, normal_equations, run, tabular,
+    Config, exact_lad_line, lasso_coordinate_descent, normal_equations, run, svm_exact, tabular,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -70,4 +70,27 @@ fn the_exact_lad_line_ignores_a_single_outlier() {
     assert_abs_diff_eq!(slope, 2.0, epsilon = 1e-12);
     assert_abs_diff_eq!(intercept, 1.0, epsilon = 1e-12);
     assert_abs_diff_eq!(cost, 93.0 / 5.0, epsilon = 1e-12);
+}
+
+#[test]
+fn the_exact_svm_is_the_maximum_margin_line_or_flat_in_the_bias() {
+    // Two points on each side: with C large, the hard-margin line x0 = 0 (w = (1, 0)).
+    let x = Tensor::from_vec(vec![1.0, 0.0, 2.0, 1.0, -1.0, 0.0, -2.0, -1.0], [4, 2]);
+    let y = [1.0, 1.0, -1.0, -1.0];
+    let hard = svm_exact(&x, &y, 10.0).unwrap();
+    for (got, want) in hard.theta.iter().zip([1.0, 0.0, 0.0]) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-14);
+    }
+    assert_relative_eq!(hard.value, 0.5, max_relative = 1e-15);
+    assert_eq!(hard.margin_points, 2);
+    // Two points, C = 0.5: both inside the margin, P = w^2/2 + C (1 - w) for |b| <= 1 - w,
+    // so w = C, P = C - C^2/2, and no point fixes b.
+    let x = Tensor::from_vec(vec![1.0, 0.0, -1.0, 0.0], [2, 2]);
+    let soft = svm_exact(&x, &[1.0, -1.0], 0.5).unwrap();
+    assert_abs_diff_eq!(soft.theta[0], 0.5, epsilon = 1e-15);
+    assert_abs_diff_eq!(soft.theta[1], 0.0, epsilon = 1e-15);
+    assert!(soft.theta[2].abs() <= 0.5, "b = {}", soft.theta[2]);
+    assert_relative_eq!(soft.value, 0.375, max_relative = 1e-15);
+    assert_eq!(soft.margin_points, 0);
+    assert!(soft.duality_gap.abs() <= 1e-15);
 }

@@ -47,7 +47,7 @@ mod regression;
 mod solvers;
 
 pub use data::tabular;
-pub use solvers::{exact_lad_line, lasso_coordinate_descent, normal_equations};
+pub use solvers::{exact_lad_line, lasso_coordinate_descent, normal_equations, svm_exact};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug, Parser)]
