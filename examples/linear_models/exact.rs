@@ -208,11 +208,11 @@ fn svm(train: &Blobs, first_order: &[f64], steps: usize) -> Result<(Optimum, f64
     let best = m.value_at(&reference.theta, &hinge);
     let first_order_gap = relative_gap(m.value_at(first_order, &hinge), best);
     m.set(&[0.0; 3]);
-    let (report, stages) = smoothed::newton_continuation(&mut m, train, SVM_C)?;
+    let (report, stages, restarts) = smoothed::newton_continuation(&mut m, train, SVM_C)?;
     let gap = relative_gap(m.value_at(&m.theta(), &hinge), best);
     let row = Optimum {
         objective: "SVM (hinge + L2)",
-        solver: format!("Newton-CG, {stages} smoothings"),
+        solver: format!("Newton-CG, {stages} smoothings, {restarts} restarts"),
         report,
         gap,
         first_order: ("Adam", steps),
@@ -310,7 +310,7 @@ pub fn print(o: &Optima) {
             s.function_evals, s.gradient_evals, s.hessian_vector_products, s.stop
         );
         println!(
-            "  {:<16} {:<25} {:>3} iterations {counts:<45} gap {:>8.1e} | {} {} steps, gap {:.1e}",
+            "  {:<16} {:<37} {:>3} iterations {counts:<45} gap {:>8.1e} | {} {} steps, gap {:.1e}",
             r.objective,
             r.solver,
             s.iterations,

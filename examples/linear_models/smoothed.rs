@@ -42,19 +42,19 @@ pub fn smoothed_hinge<'t>(scores: Var<'t, f64>, signs: Var<'t, f64>, mu: f64) ->
 
 /// Minimises `C mean_i h_mu(y_i (w.x_i + b)) + (1/2)||w||^2` for decreasing `mu` from the
 /// point in `m`, leaving the last stage's minimiser there. Returns Newton-CG's counts summed
-/// over every stage and restart, and the number of stages.
+/// over every stage and restart, the number of stages and the number of restarts.
 pub fn newton_continuation(
     m: &mut Linear,
     train: &Blobs,
     c: f64,
-) -> Result<(SolverReport, usize), String> {
+) -> Result<(SolverReport, usize, usize), String> {
     let signs = Tensor::from_vec(train.signs.clone(), [train.signs.len()]);
     let (w, b) = (m.w, m.b);
     let newton = NewtonCg::new()
         .gtol(1e-13)
         .ftol(4.0 * f64::EPSILON) // a decrease at the rounding of f: this stage is done
         .max_iterations(200);
-    let (mut total, mut mu, mut stages) = (None::<SolverReport>, 1.0, 0);
+    let (mut total, mut mu, mut stages, mut restarts) = (None::<SolverReport>, 1.0, 0, 0);
     while mu >= FINAL_MU {
         let smoothed = objective(|p: &Params<'_, f64>| {
             let scores = tape_linear(p.tape().constant(train.points.clone()), p[w], p[b]);
@@ -62,7 +62,7 @@ pub fn newton_continuation(
             data * c + p[w].square().sum() * 0.5
         });
         let mut before = f64::INFINITY;
-        for _restart in 0..MAX_RESTARTS {
+        for restart in 0..MAX_RESTARTS {
             let mut theta = m.theta();
             let d = theta.len() - 1;
             theta[d] = best_bias(&train.points, &train.signs, &theta, mu);
@@ -75,6 +75,7 @@ pub fn newton_continuation(
                 None => r,
                 Some(t) => add_counts(t, r),
             });
+            restarts += usize::from(restart > 0);
             if stop != Stop::LineSearchFailed || value >= before {
                 break;
             }
@@ -82,7 +83,7 @@ pub fn newton_continuation(
         }
         (mu, stages) = (mu * 0.1, stages + 1);
     }
-    Ok((total.expect("at least one stage"), stages))
+    Ok((total.expect("at least one stage"), stages, restarts))
 }
 
 /// `later` with the counts of both.
