@@ -1,4 +1,5 @@
-//! The `linear_models` example: every model agrees with its independent answer, and the
+//! The `linear_models` example: every model agrees with its independent answer, every convex
+//! objective is solved to its reference optimum (1e-10 relative) by `train::solve`, and the
 //! reference solvers are right on cases with known answers.
 
 #[path = "../examples/linear_models/main.rs"]
@@ -7,13 +8,15 @@ mod linear_models;
 
 use std::path::PathBuf;
 
-use approx::assert_abs_diff_eq;
+use approx::{assert_abs_diff_eq, assert_relative_eq};
 use linear_models::{
-    Config, exact_lad_line, lasso_coordinate_descent, normal_equations, run, tabular,
+    Config, Optima, exact_lad_line, lasso_coordinate_descent, normal_equations, run,
+    smoothed_hinge, svm_exact, tabular,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tape::Tensor;
+use tape::{Tape, Tensor, gradcheck};
+use train::solve::Stop;
 
 #[test]
 fn every_model_agrees_with_its_independent_answer() {
@@ -47,6 +50,77 @@ fn every_model_agrees_with_its_independent_answer() {
     }
     assert!(config.out.join("linear_models_classifiers.svg").exists());
     assert!(config.out.join("linear_models_regression.svg").exists());
+    every_objective_reaches_its_optimum(&r.optima, r.lasso_zeros.0);
+}
+
+/// The second-order and proximal solvers end within 1e-10 relative of each reference optimum.
+fn every_objective_reaches_its_optimum(o: &Optima, cd_zeros: usize) {
+    let names: Vec<(&str, &str)> = o
+        .rows
+        .iter()
+        .map(|r| (r.objective, r.report.method))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("logistic + L2", "Newton-CG"),
+            ("logistic + L2", "L-BFGS"),
+            ("SVM (hinge + L2)", "Newton-CG"),
+            ("ridge", "Newton-CG"),
+            ("LASSO", "FISTA"),
+        ]
+    );
+    for r in &o.rows {
+        let s = &r.report;
+        assert!(
+            r.gap.abs() <= 1e-10,
+            "{} by {}: relative gap {:e} ({s})",
+            r.objective,
+            r.solver,
+            r.gap
+        );
+        assert!(s.iterations >= 1 && s.function_evals >= s.iterations, "{s}");
+        // The first-order runs took thousands of steps; the solvers, a few dozen iterations.
+        assert!(s.iterations * 20 <= r.first_order.1, "{}: {s}", r.objective);
+        assert!(r.first_order_gap.abs() < 1e-6, "{}", r.first_order_gap);
+    }
+    let [newton, lbfgs, svm, ridge, lasso] = &o.rows[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        newton.report.stop,
+        Stop::GradientTolerance,
+        "{}",
+        newton.report
+    );
+    assert!(newton.report.hessian_vector_products >= newton.report.iterations);
+    assert_eq!(lbfgs.report.hessian_vector_products, 0);
+    // Ridge is a quadratic in 9 parameters: one Newton step of at most 9 CG steps.
+    assert_eq!(ridge.report.iterations, 1, "{}", ridge.report);
+    assert!(
+        ridge.report.hessian_vector_products <= 9,
+        "{}",
+        ridge.report
+    );
+    assert_eq!(ridge.report.stop, Stop::GradientTolerance);
+    assert!(
+        svm.solver.starts_with("Newton-CG, 12 smoothings"),
+        "{}",
+        svm.solver
+    );
+    assert_eq!(
+        lasso.report.stop,
+        Stop::GradientTolerance,
+        "{}",
+        lasso.report
+    );
+    assert!(
+        o.lasso_supports_equal,
+        "FISTA's zeros differ from coordinate descent's"
+    );
+    assert_eq!(o.lasso_zeros, cd_zeros);
+    assert!(o.lasso_zeros >= 2);
+    assert!(o.svm_duality_gap.abs() <= 1e-13, "{}", o.svm_duality_gap);
 }
 
 #[test]
@@ -70,4 +144,50 @@ fn the_exact_lad_line_ignores_a_single_outlier() {
     assert_abs_diff_eq!(slope, 2.0, epsilon = 1e-12);
     assert_abs_diff_eq!(intercept, 1.0, epsilon = 1e-12);
     assert_abs_diff_eq!(cost, 93.0 / 5.0, epsilon = 1e-12);
+}
+
+#[test]
+fn the_exact_svm_is_the_maximum_margin_line_or_flat_in_the_bias() {
+    // Two points on each side: with C large, the hard-margin line x0 = 0 (w = (1, 0)).
+    let x = Tensor::from_vec(vec![1.0, 0.0, 2.0, 1.0, -1.0, 0.0, -2.0, -1.0], [4, 2]);
+    let y = [1.0, 1.0, -1.0, -1.0];
+    let hard = svm_exact(&x, &y, 10.0).unwrap();
+    for (got, want) in hard.theta.iter().zip([1.0, 0.0, 0.0]) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-14);
+    }
+    assert_relative_eq!(hard.value, 0.5, max_relative = 1e-15);
+    assert_eq!(hard.margin_points, 2);
+    // Two points, C = 0.5: both inside the margin, P = w^2/2 + C (1 - w) for |b| <= 1 - w,
+    // so w = C, P = C - C^2/2, and no point fixes b.
+    let x = Tensor::from_vec(vec![1.0, 0.0, -1.0, 0.0], [2, 2]);
+    let soft = svm_exact(&x, &[1.0, -1.0], 0.5).unwrap();
+    assert_abs_diff_eq!(soft.theta[0], 0.5, epsilon = 1e-15);
+    assert_abs_diff_eq!(soft.theta[1], 0.0, epsilon = 1e-15);
+    assert!(soft.theta[2].abs() <= 0.5, "b = {}", soft.theta[2]);
+    assert_relative_eq!(soft.value, 0.375, max_relative = 1e-15);
+    assert_eq!(soft.margin_points, 0);
+    assert!(soft.duality_gap.abs() <= 1e-15);
+}
+
+#[test]
+fn the_smoothed_hinge_is_huber_on_the_margin_violation() {
+    let (mu, signs) = (0.1, Tensor::from_vec(vec![1.0, 1.0, -1.0, 1.0], [4]));
+    // Violations r = 1 - y f: -1 (beyond the margin), 0.05 (within mu), 2 (far inside), 0.2.
+    let scores = Tensor::from_vec(vec![2.0, 0.95, 1.0, 0.8], [4]);
+    let tape = Tape::<f64>::new();
+    let f = tape.var(scores.clone());
+    let h = smoothed_hinge(f, tape.constant(signs.clone()), mu);
+    let want = (0.0 + 0.05 * 0.05 / (2.0 * mu) + (2.0 - mu / 2.0) + (0.2 - mu / 2.0)) / 4.0;
+    assert_relative_eq!(h.item(), want, max_relative = 1e-15);
+    // Its Hessian in the scores: 1 / (n mu) where the violation is within (0, mu), else 0.
+    let hessian = tape.hessian_operator(h, &[f]).matrix();
+    let diagonal: Vec<f64> = (0..4).map(|i| hessian.data()[i * 5]).collect();
+    assert_relative_eq!(diagonal[1], 1.0 / (4.0 * mu), max_relative = 1e-14);
+    assert_eq!([diagonal[0], diagonal[2], diagonal[3]], [0.0; 3]);
+    // Away from the kinks its gradient is the finite differences'.
+    gradcheck(
+        |v| smoothed_hinge(v[0], v[0].tape().constant(signs.clone()), mu),
+        &[scores],
+    )
+    .assert_within(1e-8);
 }

@@ -19,6 +19,12 @@ use super::{Accuracy, max_gap, minimise, tape_linear};
 /// A linear classifier `sign(w . x + b)`: `(w, b)`.
 pub type Line = ([f64; 2], f64);
 
+/// The SVM's `C`, on the mean hinge.
+pub const SVM_C: f64 = 1.0;
+
+/// The L2 penalty weight of logistic regression.
+pub const LOGISTIC_LAMBDA: f64 = 0.01;
+
 /// The trained classifiers and what they measured.
 pub struct Classifiers {
     /// Train and test accuracies: perceptron, one-hot, SVM, logistic, AdaBoost.
@@ -175,8 +181,8 @@ fn one_hot_euclidean(train: &Blobs, steps: usize) -> Result<(Line, f64), String>
     Ok((line, gap))
 }
 
-/// The SVM primal (C4) with C = 1 on the mean hinge; the hinge has kinks, so Adam's steps
-/// decay to zero to settle on the minimum.
+/// The SVM primal (C4) with C = [`SVM_C`] on the mean hinge; the hinge has kinks, so Adam's
+/// steps decay to zero to settle on the minimum.
 fn svm(train: &Blobs, steps: usize) -> Result<Line, String> {
     let mut store = ParamStore::<f64>::new();
     let w = store.add("w", Tensor::zeros([2]));
@@ -189,7 +195,7 @@ fn svm(train: &Blobs, steps: usize) -> Result<Line, String> {
     });
     minimise(&mut store, &mut optimizer, steps, |p| {
         let x = p.tape().constant(xs.clone());
-        svm_primal(x, p[w], p[b], y, 1.0, Reduction::Mean)
+        svm_primal(x, p[w], p[b], y, SVM_C, Reduction::Mean)
     })?;
     Ok((two(store.value(w)), store.value(b).item()))
 }
@@ -197,7 +203,7 @@ fn svm(train: &Blobs, steps: usize) -> Result<Line, String> {
 /// Logistic regression (C5) with an L2 penalty (C10), against Newton's method. Returns the
 /// line and the largest difference from Newton's solution.
 fn logistic(train: &Blobs, steps: usize) -> Result<(Line, f64), String> {
-    let lambda = 0.01;
+    let lambda = LOGISTIC_LAMBDA;
     let y01: Vec<f64> = train
         .signs
         .iter()

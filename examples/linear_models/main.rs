@@ -42,12 +42,16 @@ use train::{Divergence, Optimizer, ParamStore, Params};
 mod boosting;
 mod classifiers;
 mod data;
+mod exact;
 mod figures;
 mod regression;
+mod smoothed;
 mod solvers;
 
 pub use data::tabular;
-pub use solvers::{exact_lad_line, lasso_coordinate_descent, normal_equations};
+pub use exact::Optima;
+pub use smoothed::smoothed_hinge;
+pub use solvers::{exact_lad_line, lasso_coordinate_descent, normal_equations, svm_exact};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug, Parser)]
@@ -127,6 +131,8 @@ pub struct Report {
     pub l1_gap: f64,
     /// Line fit under the mean squared error: largest difference from the closed form.
     pub mse_gap: f64,
+    /// Logistic regression, the SVM, ridge and LASSO solved to their optimum by `train::solve`.
+    pub optima: Optima,
 }
 
 /// Full-batch minimisation: `steps` optimiser steps on `loss`; returns the loss of each step,
@@ -182,6 +188,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     let c = classifiers::classify(&train, &test, config.steps, config.rounds, &mut rng)?;
     let tabular = regression::regressions(config.rows, config.steps, config.lambda, &mut rng)?;
     let (l1_gap, mse_gap) = regression::line_fits(config.steps, &mut rng)?;
+    let optima = exact::solve_all(&train, &c, &tabular, config.lambda, config.steps)?;
     figures::draw_classifiers(&config.out, &train, &c)?;
     figures::draw_regression(&config.out, &tabular, config.lambda)?;
     let [linear_gap, ridge_gap, lasso_gap] = tabular.gaps;
@@ -197,6 +204,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
         lasso_zeros: tabular.lasso_zeros,
         l1_gap,
         mse_gap,
+        optima,
     })
 }
 
@@ -288,5 +296,17 @@ pub fn run_main(argv: impl IntoIterator<Item = String>) -> Result<(), String> {
         r.mse_gap,
         started.elapsed().as_secs_f64()
     );
-    Requirement::check_all(&required)
+    exact::print(&r.optima);
+    let mut all = required.to_vec();
+    all.extend(r.optima.rows.iter().map(|o| {
+        let name = format!("{} by {}: relative objective gap", o.objective, o.solver);
+        Requirement::at_most(name, o.gap.abs(), 1e-10)
+    }));
+    let same = f64::from(u8::from(r.optima.lasso_supports_equal));
+    all.push(Requirement::at_least(
+        "LASSO: FISTA's support is coordinate descent's",
+        same,
+        1.0,
+    ));
+    Requirement::check_all(&all)
 }

@@ -24,6 +24,10 @@ enum Penalty {
 
 /// The three regressions on the tabular data, and their references.
 pub struct Tabular {
+    /// The `[n, 8]` features.
+    pub features: Tensor<f64>,
+    /// The `n` targets.
+    pub targets: Vec<f64>,
     /// `(w, b)` of least squares, ridge and LASSO by gradient descent.
     pub thetas: [Vec<f64>; 3],
     /// Their largest differences from the normal equations (least squares, ridge) and from
@@ -77,10 +81,15 @@ pub fn regressions(
         let tape = Tape::<f64>::new();
         let w = tape.constant(Tensor::from_vec(cd_w, [d]));
         let b = tape.constant(Tensor::from_vec(vec![cd_b], [1]));
-        let (xv, yv) = (tape.constant(features), tape.constant(target_tensor));
+        let (xv, yv) = (
+            tape.constant(features.clone()),
+            tape.constant(target_tensor),
+        );
         lasso(xv, w, b, yv, lambda, Reduction::Mean).item()
     };
     Ok(Tabular {
+        features,
+        targets,
         thetas: [linear_theta, ridge_theta, lasso_theta],
         gaps: [linear_gap, ridge_gap, lasso_gap],
         lasso_zeros,
