@@ -117,10 +117,18 @@ impl Profile {
                 truncate(&r.op, 22),
                 r.calls,
                 time(r.forward),
-                time(r.backward),
+                if r.backward_calls == 0 {
+                    "-".to_string()
+                } else {
+                    time(r.backward)
+                },
                 time(r.total()),
                 share,
-                time(r.helpers),
+                if r.helpers.is_zero() {
+                    "-".to_string()
+                } else {
+                    time(r.helpers)
+                },
                 rate(r.flops),
                 rate(r.bytes)
             );
