@@ -42,6 +42,10 @@
 //! family, each with its forward kernel and its backward rule side by side), and [`Algebra`],
 //! the interface backward rules are written in so that one copy serves first-order gradients
 //! and gradients of gradients.
+//!
+//! To see where a step's time goes: [`Tape::start_profiling`] (a [`Profile`]: a table by
+//! operation and a Chrome trace), [`Var::to_dot`] (the graph for Graphviz) and
+//! [`bench::time_backward`] (forward and backward medians of an objective of one's own).
 
 mod algebra;
 mod anomaly;
