@@ -3,7 +3,8 @@
 //! Each node is labelled with its position on the tape, its operation and its shape.
 //! Parameters (leaves, which receive gradients) are filled boxes, constants dashed grey boxes,
 //! operations ellipses, grey and dashed when no gradient flows through them; the loss has a
-//! double outline. Edges run from an operand to the operation that uses it.
+//! double outline. Edges run from an operand to the operation that uses it. [`DotOptions`]
+//! can limit the depth below the loss and fold runs of identical layers into one node.
 
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -18,6 +19,7 @@ use crate::{Float, Tape, Var};
 #[derive(Clone, Debug, Default)]
 pub struct DotOptions {
     max_depth: Option<usize>,
+    collapse: bool,
 }
 
 impl DotOptions {
@@ -32,6 +34,14 @@ impl DotOptions {
         self.max_depth = Some(depth);
         self
     }
+
+    /// Draws a run of repeated layers as its first layer, marked `xN`: a chain of nodes with
+    /// the same operation and shape, each fed by the previous one (used nowhere else) and by
+    /// inputs (parameters, constants) of the same shapes.
+    pub fn collapse_repeats(mut self) -> Self {
+        self.collapse = true;
+        self
+    }
 }
 
 impl<T: Float> Tape<T> {
@@ -39,7 +49,7 @@ impl<T: Float> Tape<T> {
     pub fn to_dot(&self) -> String {
         let inner = self.inner.borrow();
         let all = vec![Some(0); inner.nodes.len()];
-        render(&inner, &all, None, None)
+        render(&inner, &all, None, &DotOptions::new())
     }
 }
 
@@ -76,7 +86,7 @@ impl<T: Float> Var<'_, T> {
                 }
             }
         }
-        render(&inner, &depth, Some(self.id as usize), options.max_depth)
+        render(&inner, &depth, Some(self.id as usize), options)
     }
 }
 
@@ -86,14 +96,25 @@ fn render<T: Float>(
     inner: &Inner<T>,
     depth: &[Option<usize>],
     root: Option<usize>,
-    max_depth: Option<usize>,
+    options: &DotOptions,
 ) -> String {
     let mut s = String::from("digraph tape {\n");
     s.push_str("  rankdir=TB;\n");
     s.push_str("  node [fontname=\"Helvetica\", fontsize=10];\n");
     s.push_str("  edge [color=\"#555555\", arrowsize=0.6];\n");
+    let parents_of = |i: usize| {
+        let r = &inner.nodes[i].parents;
+        &inner.edges[r.start as usize..r.end as usize]
+    };
+    let (rep, repeats) = match options.collapse {
+        true => repeats(inner, depth),
+        false => ((0..depth.len()).collect(), vec![1; depth.len()]),
+    };
     for (i, d) in depth.iter().enumerate() {
         let Some(d) = *d else { continue };
+        if rep[i] != i {
+            continue;
+        }
         let node = &inner.nodes[i];
         let style = match node.op {
             Op::Leaf => "shape=box, style=filled, fillcolor=\"#cfe2f3\"",
@@ -106,22 +127,83 @@ fn render<T: Float>(
         } else {
             ""
         };
+        let times = match repeats[i] {
+            1 => String::new(),
+            n => format!("\\nx{n}"),
+        };
         let label = format!(
-            "%{i} {}\\n{}",
+            "%{i} {}\\n{}{times}",
             escape(&op_name(&node.op)),
             node.value.shape()
         );
         let _ = writeln!(s, "  n{i} [label=\"{label}\", {style}{outline}];");
-        let parents = &inner.edges[node.parents.start as usize..node.parents.end as usize];
-        if max_depth == Some(d) && !parents.is_empty() {
+        let parents = parents_of(i);
+        if options.max_depth == Some(d) && !parents.is_empty() {
             let _ = writeln!(s, "  n{i}_cut [label=\"...\", shape=plaintext];");
             let _ = writeln!(s, "  n{i}_cut -> n{i} [style=dotted];");
             continue;
         }
         for &p in parents {
-            let _ = writeln!(s, "  n{p} -> n{i};");
+            let _ = writeln!(s, "  n{} -> n{i};", rep[p as usize]);
         }
     }
     s.push_str("}\n");
     s
+}
+
+/// For each node, the node that draws it (itself unless it is folded into a run of repeated
+/// layers), and for each drawing node how many layers it stands for. A parameter or constant
+/// is folded with the layer that alone uses it.
+fn repeats<T: Float>(inner: &Inner<T>, depth: &[Option<usize>]) -> (Vec<usize>, Vec<usize>) {
+    let n = depth.len();
+    let parents_of = |i: usize| {
+        let r = &inner.nodes[i].parents;
+        &inner.edges[r.start as usize..r.end as usize]
+    };
+    let is_input = |i: usize| matches!(inner.nodes[i].op, Op::Leaf | Op::Const);
+    let mut uses = vec![0usize; n];
+    let mut user = vec![usize::MAX; n];
+    for i in (0..n).filter(|&i| depth[i].is_some()) {
+        for &p in parents_of(i) {
+            uses[p as usize] += 1;
+            user[p as usize] = i;
+        }
+    }
+    // A layer: its operation and shape, its inputs' kinds and shapes, and which operand is
+    // the one non-input that feeds it.
+    let layer = |i: usize| -> Option<(usize, String)> {
+        let ps = parents_of(i);
+        let chained: Vec<usize> = (0..ps.len())
+            .filter(|&k| !is_input(ps[k] as usize))
+            .collect();
+        let &[k] = chained.as_slice() else {
+            return None;
+        };
+        let mut sig = format!(
+            "{} {} {k}",
+            op_name(&inner.nodes[i].op),
+            inner.nodes[i].value.shape()
+        );
+        for &p in ps.iter().filter(|&&p| is_input(p as usize)) {
+            let p = &inner.nodes[p as usize];
+            sig += &format!(" {} {}", op_name(&p.op), p.value.shape());
+        }
+        Some((ps[k] as usize, sig))
+    };
+    let mut rep: Vec<usize> = (0..n).collect();
+    let mut count = vec![1; n];
+    for i in (0..n).filter(|&i| depth[i].is_some()) {
+        let Some((c, sig)) = layer(i) else { continue };
+        if depth[c].is_some() && uses[c] == 1 && layer(c).is_some_and(|(_, s)| s == sig) {
+            rep[i] = rep[c];
+            count[rep[c]] += 1;
+        }
+    }
+    // Inputs used only by a folded layer go with it.
+    for p in 0..n {
+        if is_input(p) && uses[p] == 1 && user[p] != usize::MAX && rep[user[p]] != user[p] {
+            rep[p] = rep[user[p]];
+        }
+    }
+    (rep, count)
 }

@@ -204,3 +204,45 @@ fn the_dot_of_a_small_graph_is_exactly_this() {
         "n3 [label=\"%3 scale(3)\\n[]\", shape=ellipse, style=dashed, color=\"#999999\", fontcolor=\"#666666\"];"
     ));
 }
+
+#[test]
+fn repeated_layers_collapse_into_one_node() {
+    let tape = Tape::<f64>::new();
+    let x = tape.constant(Tensor::from_vec(vec![0.5; 6], [2, 3]));
+    let mut h = x.linear_relu(tape.var(Tensor::ones([3, 4])), tape.var(Tensor::ones([4])));
+    for _ in 0..3 {
+        let (w, b) = (tape.var(Tensor::ones([4, 4])), tape.var(Tensor::ones([4])));
+        h = h.linear_relu(w, b);
+    }
+    let loss = h.sum();
+    // The first layer differs (its weight is [3, 4]); the three [4, 4] layers are one node.
+    let expected = r##"digraph tape {
+  rankdir=TB;
+  node [fontname="Helvetica", fontsize=10];
+  edge [color="#555555", arrowsize=0.6];
+  n0 [label="%0 constant\n[2, 3]", shape=box, style=dashed, color="#999999", fontcolor="#666666"];
+  n1 [label="%1 leaf\n[3, 4]", shape=box, style=filled, fillcolor="#cfe2f3"];
+  n2 [label="%2 leaf\n[4]", shape=box, style=filled, fillcolor="#cfe2f3"];
+  n3 [label="%3 linear_relu\n[2, 4]", shape=ellipse];
+  n0 -> n3;
+  n1 -> n3;
+  n2 -> n3;
+  n4 [label="%4 leaf\n[4, 4]", shape=box, style=filled, fillcolor="#cfe2f3"];
+  n5 [label="%5 leaf\n[4]", shape=box, style=filled, fillcolor="#cfe2f3"];
+  n6 [label="%6 linear_relu\n[2, 4]\nx3", shape=ellipse];
+  n3 -> n6;
+  n4 -> n6;
+  n5 -> n6;
+  n13 [label="%13 sum\n[]", shape=ellipse, peripheries=2];
+  n6 -> n13;
+}
+"##;
+    assert_eq!(loss.to_dot(&DotOptions::new().collapse_repeats()), expected);
+    // Uncollapsed, every layer is drawn.
+    assert_eq!(
+        loss.to_dot(&DotOptions::new())
+            .matches("linear_relu")
+            .count(),
+        4
+    );
+}
