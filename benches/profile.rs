@@ -40,14 +40,24 @@ fn profile(step: impl Fn(&Tape<f32>) -> f32) -> Profile {
 
 /// The Markdown section of one workload: what dominates, the ratio, the table.
 fn section(name: &str, what: &str, p: &Profile) -> String {
-    let pass = |want: Pass| -> Duration {
-        p.events()
-            .iter()
-            .filter(|e| e.pass == want)
-            .map(|e| e.duration)
-            .sum()
+    // Every step records the same graph: the events split into equal steps, and the medians
+    // of their forward and backward sums are robust to a preempted step.
+    let per_step = p.events().len() / PROFILED;
+    let median = |want: Pass| -> Duration {
+        let mut sums: Vec<Duration> = p
+            .events()
+            .chunks(per_step)
+            .map(|step| {
+                step.iter()
+                    .filter(|e| e.pass == want)
+                    .map(|e| e.duration)
+                    .sum()
+            })
+            .collect();
+        sums.sort_unstable();
+        sums[sums.len() / 2]
     };
-    let (fwd, bwd) = (pass(Pass::Forward), pass(Pass::Backward));
+    let (fwd, bwd) = (median(Pass::Forward), median(Pass::Backward));
     let ops = p.by_op();
     let total: Duration = ops.iter().map(|s| s.total()).sum();
     let top: Vec<String> = ops
@@ -61,14 +71,14 @@ fn section(name: &str, what: &str, p: &Profile) -> String {
             )
         })
         .collect();
-    let per_step = |d: Duration| d / PROFILED as u32;
     let mut s = String::new();
     let _ = writeln!(s, "### `{name}` ({what})\n");
     let _ = writeln!(
         s,
-        "Per step: forward {:.3?}, backward {:.3?}, backward/forward {:.2}; most time in {}.\n",
-        per_step(fwd),
-        per_step(bwd),
+        "Per step (median of {PROFILED}): forward {:.3?}, backward {:.3?}, backward/forward \
+         {:.2}; most time (totals) in {}.\n",
+        fwd,
+        bwd,
         bwd.as_secs_f64() / fwd.as_secs_f64(),
         top.join(", ")
     );
