@@ -42,10 +42,16 @@
 //! family, each with its forward kernel and its backward rule side by side), and [`Algebra`],
 //! the interface backward rules are written in so that one copy serves first-order gradients
 //! and gradients of gradients.
+//!
+//! To see where a step's time goes: [`Tape::start_profiling`] (a [`Profile`]: a table by
+//! operation and a Chrome trace), [`Var::to_dot`] (the graph for Graphviz) and
+//! [`bench::time_backward`] (forward and backward medians of an objective of one's own).
 
 mod algebra;
 mod anomaly;
+pub mod bench;
 pub mod cpu;
+mod dot;
 mod elementwise;
 mod env;
 mod float;
@@ -55,6 +61,7 @@ mod hessian;
 mod math;
 mod ops;
 mod parallel;
+mod profile;
 mod scalar;
 mod shape;
 mod storage;
@@ -65,6 +72,7 @@ mod tensor;
 pub use algebra::{AlgebraCore, Cmp};
 pub use anomaly::{Anomaly, AnomalyKind, Operand, Summary};
 pub use cpu::{CpuFeatures, KernelPath, cpu_features, kernel_path, set_kernel_path};
+pub use dot::DotOptions;
 pub use env::{MAX_THREADS, check_env};
 pub use float::Float;
 pub use gradcheck::{GradCheck, Mismatch, gradcheck};
@@ -73,6 +81,7 @@ pub use ops::binary::where_;
 pub use ops::shape::{concat, stack};
 pub use ops::{Algebra, CustomOp, Reduce, Unary};
 pub use parallel::{Halves, join, join_halves};
+pub use profile::{HelperPart, OpEvent, OpStats, Pass, Profile};
 pub use scalar::{ScalarTape, ScalarVar};
 pub use shape::Shape;
 pub use storage::clear_pool;

@@ -31,7 +31,8 @@ pub(crate) fn in_parallel(max_parts: usize, run: impl Fn(usize, usize) + Sync) {
     if parts < 2 {
         return run(0, 1);
     }
-    let part_of = |part: usize| run(part, parts);
+    // The profiler keeps the parts helper threads run (one relaxed load when it is off).
+    let part_of = |part: usize| crate::profile::timed_part(|| run(part, parts));
     let job: &(dyn Fn(usize) + Sync) = &part_of;
     // SAFETY: the job borrows the caller's data. Helpers run it only between `start` and
     // `finish`, and `Finish` below waits for every started helper before this frame ends, even

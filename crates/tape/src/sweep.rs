@@ -5,6 +5,7 @@
 use crate::anomaly::{Anomaly, Summary, all_finite};
 use crate::ops::algebras::Scalar;
 use crate::ops::{self, Op};
+use crate::profile::clock;
 use crate::tape::{Inner, Node};
 use crate::{Float, Shape, Tape, Tensor, Var};
 
@@ -32,6 +33,7 @@ impl<T: Float> Tape<T> {
             detect,
             anomaly,
             locations,
+            profile,
         } = &mut *inner;
         // Once an anomaly is known, later ones are consequences: report only the first.
         let detect = *detect && anomaly.is_none();
@@ -54,6 +56,7 @@ impl<T: Float> Tape<T> {
                 *anomaly = Some(Anomaly::incoming((nodes, edges, locations), i, g));
                 return;
             }
+            let started = profile.as_ref().map(|_| clock());
             if let Some(&[x0, x1]) = scalar_operands(node, parents, nodes).as_ref() {
                 // Scalar code (a chain of one-element operations): run the same rule on plain
                 // numbers instead of building one-element tensors.
@@ -85,6 +88,9 @@ impl<T: Float> Tape<T> {
                 if let Some((k, found)) = bad.take() {
                     *anomaly = Some(Anomaly::gradient((nodes, edges, locations), i, g, k, found));
                     return;
+                }
+                if let (Some(p), Some(t)) = (profile.as_mut(), started) {
+                    p.backward(nodes, edges, i, t);
                 }
                 continue;
             }
@@ -136,6 +142,12 @@ impl<T: Float> Tape<T> {
                 *anomaly = Some(Anomaly::gradient((nodes, edges, locations), i, g, k, found));
                 return;
             }
+            if let (Some(p), Some(t)) = (profile.as_mut(), started) {
+                p.backward(nodes, edges, i, t);
+            }
+        }
+        if let Some(p) = profile {
+            p.sweep_finished(nodes, grads);
         }
     }
 

@@ -9,6 +9,7 @@ use smallvec::SmallVec;
 
 use crate::anomaly::Anomaly;
 use crate::ops::Op;
+use crate::profile::Recorder;
 use crate::{Float, Shape, Tensor};
 
 /// One recorded operation: what it was, where its inputs are, and the value it produced.
@@ -37,6 +38,8 @@ pub(crate) struct Inner<T: Float> {
     /// The line that recorded each node, kept only while detection is on (the reports name
     /// it; a separate list keeps the nodes small).
     pub(crate) locations: Vec<Option<&'static Location<'static>>>,
+    /// The profiler's events, while it is on ([`Tape::start_profiling`]).
+    pub(crate) profile: Option<Box<Recorder>>,
 }
 
 /// A Wengert list: the arena in which a computation is recorded, in execution order.
@@ -80,6 +83,7 @@ impl<T: Float> Tape<T> {
                 detect: crate::env::detect_anomaly(),
                 anomaly: None,
                 locations: Vec::new(),
+                profile: None,
             }),
         }
     }
@@ -94,6 +98,9 @@ impl<T: Float> Tape<T> {
         inner.grads.clear();
         inner.anomaly = None;
         inner.locations.clear();
+        if let Some(p) = &mut inner.profile {
+            p.restart();
+        }
     }
 
     /// The number of recorded nodes.
@@ -146,6 +153,7 @@ impl<T: Float> Tape<T> {
         if inner.detect {
             inner.check_value(id as usize, Location::caller());
         }
+        inner.profile_forward(id as usize);
         Var { tape: self, id }
     }
 

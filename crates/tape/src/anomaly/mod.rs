@@ -15,7 +15,7 @@ use std::panic::Location;
 
 use crate::{Float, Shape, Tensor};
 
-pub(crate) use detect::all_finite;
+pub(crate) use detect::{all_finite, op_name};
 
 /// What kind of non-finite value an [`Anomaly`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
