@@ -98,12 +98,10 @@ impl<'t, T: Float> HessianOperator<'t, T> {
         if let Some(last) = seeds.iter().map(|&(id, _)| id).max() {
             self.tape.backward_seeded(last, seeds);
         }
-        let out = self
-            .wrt
+        self.wrt
             .iter()
             .map(|x| x.take_grad().unwrap_or_else(|| Tensor::zeros(x.shape())))
-            .collect();
-        out
+            .collect()
     }
 
     /// The whole Hessian as an `[n, n]` matrix, `n` the inputs' element count taken together
