@@ -1,7 +1,7 @@
 //! The `cartpole` example solves CartPole, its TD(0) estimates match the exact values, and its
 //! Q-learning table matches the `Q*` of value iteration.
 
-#[path = "../examples/cartpole/main.rs"]
+#[path = "../../examples/cartpole/main.rs"]
 #[allow(dead_code)]
 mod cartpole;
 

@@ -1,7 +1,7 @@
 //! The DeepID2 example: adding the verification signal (lambda > 0) makes feature distances
 //! verify held-out pairs far better than identification alone.
 
-#[path = "../examples/deepid2.rs"]
+#[path = "../../examples/deepid2.rs"]
 #[allow(dead_code)]
 mod deepid2;
 

@@ -1,7 +1,7 @@
 //! The center loss example: with the default settings the center loss makes the classes of
 //! the 2-D features clearly more compact than softmax alone, without costing accuracy.
 
-#[path = "../examples/center_loss.rs"]
+#[path = "../../examples/center_loss.rs"]
 #[allow(dead_code)]
 mod center_loss;
 

@@ -1,7 +1,7 @@
 //! The `lda` example's gradient ascent reaches the top generalised eigenvalue, and its
 //! eigen-solver is right on a case with a known answer.
 
-#[path = "../examples/lda.rs"]
+#[path = "../../examples/lda.rs"]
 #[allow(dead_code)]
 mod lda;
 

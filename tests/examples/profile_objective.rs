@@ -1,7 +1,7 @@
 //! The profiling template: a short run times both passes, profiles the objective's operations
 //! and writes a trace and a graph.
 
-#[path = "../examples/profile_objective.rs"]
+#[path = "../../examples/profile_objective.rs"]
 #[allow(dead_code)]
 mod profile_objective;
 

@@ -3,10 +3,10 @@
 //! fails the accuracy requirement; bad output paths and sizes fail before any training; and a
 //! checkpointed run resumes.
 
-#[path = "../examples/mnist_mlp.rs"]
+#[path = "../../examples/mnist_mlp.rs"]
 #[allow(dead_code)]
 mod mnist_mlp;
-#[path = "../examples/mnist_softmax.rs"]
+#[path = "../../examples/mnist_softmax.rs"]
 #[allow(dead_code)]
 mod mnist_softmax;
 

@@ -1,7 +1,7 @@
 //! The toy GAN example: with the default settings the generator covers at least 7 of the 8
 //! modes, and it draws its two figures.
 
-#[path = "../examples/toy_gan.rs"]
+#[path = "../../examples/toy_gan.rs"]
 #[allow(dead_code)]
 mod toy_gan;
 

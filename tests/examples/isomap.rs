@@ -2,7 +2,7 @@
 //! short circuits (and nothing on a flat sheet); its classical-MDS and rank-correlation helpers
 //! are right on cases with known answers.
 
-#[path = "../examples/isomap/main.rs"]
+#[path = "../../examples/isomap/main.rs"]
 #[allow(dead_code)]
 mod isomap;
 

@@ -2,7 +2,7 @@
 //! objective is solved to its reference optimum (1e-10 relative) by `train::solve`, and the
 //! reference solvers are right on cases with known answers.
 
-#[path = "../examples/linear_models/main.rs"]
+#[path = "../../examples/linear_models/main.rs"]
 #[allow(dead_code)]
 mod linear_models;
 

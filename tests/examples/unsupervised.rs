@@ -2,7 +2,7 @@
 //! meets the eigenvalues, and the autoencoder beats PCA; its reference solvers are right on
 //! cases with known answers.
 
-#[path = "../examples/unsupervised/main.rs"]
+#[path = "../../examples/unsupervised/main.rs"]
 #[allow(dead_code)]
 mod unsupervised;
 

@@ -2,7 +2,7 @@
 //! gradient entry asked for on 500 built-in digits, from the same start to the same optimum,
 //! Newton-CG in far fewer (but dearer) iterations.
 
-#[path = "../examples/softmax_solvers.rs"]
+#[path = "../../examples/softmax_solvers.rs"]
 #[allow(dead_code)]
 mod softmax_solvers;
 

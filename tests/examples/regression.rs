@@ -2,7 +2,7 @@
 //! `sin(3x) + noise` within 15% of the noise variance, the floor no model can beat, and stops
 //! before its epoch budget with the best epoch's parameters put back.
 
-#[path = "../examples/regression.rs"]
+#[path = "../../examples/regression.rs"]
 #[allow(dead_code)]
 mod regression;
 

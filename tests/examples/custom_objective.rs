@@ -1,7 +1,7 @@
 //! The custom-objective template: the focal loss it defines has the right values and
 //! gradients, and trains a digit classifier.
 
-#[path = "../examples/custom_objective.rs"]
+#[path = "../../examples/custom_objective.rs"]
 #[allow(dead_code)]
 mod custom_objective;
 

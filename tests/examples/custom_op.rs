@@ -1,7 +1,7 @@
 //! The custom-operation example: its fused SiLU has SiLU's values and derivatives, and the
 //! example's own checks (against the composite and finite differences) pass.
 
-#[path = "../examples/custom_op.rs"]
+#[path = "../../examples/custom_op.rs"]
 #[allow(dead_code)]
 mod custom_op;
 

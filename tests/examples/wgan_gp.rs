@@ -1,7 +1,7 @@
 //! The WGAN-GP example: with the default settings (seed 0) the generator covers all 8 modes,
 //! with the gradient penalty (a second derivative of the critic) in every critic step.
 
-#[path = "../examples/wgan_gp.rs"]
+#[path = "../../examples/wgan_gp.rs"]
 #[allow(dead_code)]
 mod wgan_gp;
 

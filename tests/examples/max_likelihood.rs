@@ -1,7 +1,7 @@
 //! The `max_likelihood` example's gradient fits land on their closed forms: the Gaussian MLE,
 //! the empirical frequencies of a die, and the soft targets with the cross-entropy at `H(t)`.
 
-#[path = "../examples/max_likelihood.rs"]
+#[path = "../../examples/max_likelihood.rs"]
 #[allow(dead_code)]
 mod max_likelihood;
 
