@@ -7,10 +7,10 @@
 //! At small `mu` the smoothed objective is nearly piecewise linear: when no point lies within
 //! `mu` of the margin the bias has no curvature at all, and along a Newton direction the strong
 //! Wolfe curvature condition holds only on intervals about `mu` wide, which the line search
-//! may not find (it stops with `LineSearchFailed`, the bias's gradient a whole point's
-//! `C/n`). The bias is one coordinate with an exact minimiser, so each stage starts with it,
-//! and after a failed search Newton-CG is restarted from it while that still lowers the
-//! objective.
+//! may not find (it then takes the best point of its bracket, or, when that is the start,
+//! stops with `LineSearchFailed`, the bias's gradient a whole point's `C/n`). The bias is one
+//! coordinate with an exact minimiser, so each stage starts with it, and after a failed search
+//! Newton-CG is restarted from it while that still lowers the objective.
 
 use tape::{Tensor, Var};
 use train::Params;
