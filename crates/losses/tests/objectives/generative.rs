@@ -1,6 +1,6 @@
 //! The GAN objectives (G1): gradient checks, values, saturation, and keeping the players apart.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, rng, sigmoid, uniform};
 use losses::generative::*;

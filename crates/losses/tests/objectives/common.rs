@@ -1,6 +1,6 @@
 //! Seeded random inputs and comparisons shared by the test files.
 
-// Each test binary includes this module and uses a different subset of the helpers.
+// The families use different subsets of the helpers.
 #![allow(dead_code)]
 
 use approx::assert_abs_diff_eq;

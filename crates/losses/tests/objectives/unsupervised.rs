@@ -1,6 +1,6 @@
 //! Unsupervised objectives (U2-U4): PCA, autoencoder, Isomap (k-means, U1, is in kmeans.rs).
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, rng, uniform};
 use losses::unsupervised::*;

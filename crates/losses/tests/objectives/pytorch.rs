@@ -1,7 +1,7 @@
 //! PyTorch's elementwise reduction (`losses::pytorch`): gradient checks, closed forms, and the
 //! relation to the crate's per-sample convention stated in the reduction table.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, rng, sigmoid, uniform};
 use losses::pytorch::{binary_cross_entropy_with_logits, l1_loss, mse_loss, smooth_l1_loss};

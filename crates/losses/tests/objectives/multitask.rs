@@ -1,6 +1,6 @@
 //! Multi-task objectives (M1-M3): Fast R-CNN, DeepID2, center loss.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, class_labels, rng, uniform};
 use losses::multitask::*;

@@ -2,7 +2,7 @@
 //! linear model appears, and the public linear score that composes the losses taking scores
 //! with the objectives taking `(x, w, b)`.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, rng, sign_labels, uniform};
 use losses::classification::{

@@ -1,6 +1,6 @@
 //! Reinforcement-learning objectives (L1-L3): returns, REINFORCE, TD(0), Q-learning.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, class_labels, rng, uniform};
 use losses::Reduction;

@@ -1,7 +1,7 @@
 //! Regression objectives (R1-R6) and the regularisers (C10): gradient checks, hand-computed
 //! values and closed-form derivatives.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, rng, uniform};
 use losses::Reduction;

@@ -1,7 +1,7 @@
 //! Classification objectives (C1-C9): gradient checks, hand-computed values, closed-form
 //! derivatives and extreme logits.
 
-mod common;
+use crate::common;
 
 use common::{
     GRAD_TOL, assert_close, assert_near, class_labels, rng, sigmoid, sign_labels, softmax_rows,

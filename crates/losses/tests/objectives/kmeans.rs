@@ -1,6 +1,6 @@
 //! k-means (U1): k-means++ seeding, the assignment step, and the objective with its assignment.
 
-mod common;
+use crate::common;
 
 use common::{GRAD_TOL, assert_close, assert_near, rng, uniform};
 use losses::Reduction;
