@@ -134,8 +134,12 @@ fn detect() -> KernelPath {
         Err(_) => best,
     };
     let path = cap.capped_to_cpu();
-    PATH.store(path as u8, Ordering::Relaxed);
-    path
+    // Another thread may have called `set_kernel_path` while this one detected: its explicit
+    // choice wins over detection, so only an unset path is filled in.
+    match PATH.compare_exchange(UNSET, path as u8, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => path,
+        Err(chosen) => KernelPath::ALL[chosen as usize],
+    }
 }
 
 /// Switches every thread's kernels to `path`, for tests and benchmarks that compare paths.
