@@ -4,7 +4,7 @@
 //! everything else together. These follow the classic Cephes single-precision algorithms (range
 //! reduction, then a short polynomial), written without branches so that a loop over a slice
 //! compiles to vector instructions. All stay within a few ulp of the exact result (tested in
-//! `tests/fast_math.rs`); f64, the gradient-checking type, keeps the libm functions.
+//! `tests/engine/fast_math.rs`); f64, the gradient-checking type, keeps the libm functions.
 //!
 //! Each is generic over the kernel path `I` it is compiled into: with FMA, each polynomial step
 //! is one fused multiply-add, without it a multiply and an add (both within the stated ulp).

@@ -1,4 +1,4 @@
-//! Helpers shared by the `train` integration tests.
+//! Helpers shared by the `train` and `gallery` integration tests.
 
 use std::path::{Path, PathBuf};
 
@@ -24,10 +24,10 @@ impl AsRef<Path> for Scratch {
     }
 }
 
-/// A fresh folder `train-{suite}-{pid}-{name}` in the temporary directory: the process id keeps
+/// A fresh folder `lossgraph-{suite}-{pid}-{name}` in the temporary directory: the process id keeps
 /// concurrent test runs apart, the suite and name keep tests apart.
 pub fn scratch(suite: &str, name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("train-{suite}-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("lossgraph-{suite}-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     Scratch(dir)

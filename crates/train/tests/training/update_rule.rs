@@ -3,9 +3,6 @@
 //! schedule, the step count, the gradient clearing, the threading of large parameters, the
 //! state tensors and their checkpoints; a steady step allocates nothing.
 
-#[path = "common/peak.rs"]
-mod peak;
-
 use std::sync::Mutex;
 
 use approx::assert_abs_diff_eq;
@@ -243,13 +240,13 @@ fn a_steady_step_allocates_nothing() {
         // asserted: the engine's helper thread may take its first piece of work there, and
         // that one-time start-up allocates.
         grads(&mut store);
-        let first = peak::peak_during(|| opt.step(&mut store));
+        let first = crate::peak::peak_during(|| opt.step(&mut store));
         if !opt.state().unwrap().tensors.is_empty() {
             assert!(first > 0, "a stateful rule's first step allocated nothing");
         }
         for _ in 0..3 {
             grads(&mut store);
-            let bytes = peak::peak_during(|| opt.step(&mut store));
+            let bytes = crate::peak::peak_during(|| opt.step(&mut store));
             assert_eq!(bytes, 0, "{} steps allocated", opt.steps());
         }
     }

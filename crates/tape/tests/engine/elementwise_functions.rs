@@ -4,10 +4,8 @@
 //! second derivatives, and the scalar tape's value and gradient against the tensor tape, the
 //! closed form and finite differences (of its value and of its gradient).
 
-mod common;
-
+use crate::common::{check, probe, rng, uniform};
 use approx::assert_relative_eq;
-use common::{check, probe, rng, uniform};
 use tape::{ScalarTape, ScalarVar, Tape, Tensor, Var};
 
 /// A closed-form derivative on one number.

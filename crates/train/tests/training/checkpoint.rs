@@ -6,10 +6,8 @@ use rand::rngs::StdRng;
 use tape::Tensor;
 use train::{Activation, Mlp, ParamStore};
 
-mod common;
-
-fn scratch(name: &str) -> common::Scratch {
-    common::scratch("ckpt", name)
+fn scratch(name: &str) -> crate::common::Scratch {
+    crate::common::scratch("ckpt", name)
 }
 
 fn mlp_store(seed: u64, widths: &[usize]) -> ParamStore {

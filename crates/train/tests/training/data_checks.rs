@@ -10,10 +10,6 @@ use flate2::write::GzEncoder;
 use train::idx::{IMAGES_MAGIC, MAX_GZIP_RATIO, decode_idx, encode_idx, read_idx};
 use train::mnist::load_mnist;
 
-mod common;
-#[path = "common/peak.rs"]
-mod peak;
-
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
     enc.write_all(bytes).unwrap();
@@ -35,8 +31,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// A folder holding a t10k pair of `n` images of `rows x cols`.
-fn t10k(name: &str, n: usize, rows: usize, cols: usize) -> (common::Scratch, PathBuf) {
-    let dir = common::scratch("data-checks", name);
+fn t10k(name: &str, n: usize, rows: usize, cols: usize) -> (crate::common::Scratch, PathBuf) {
+    let dir = crate::common::scratch("data-checks", name);
     let path = write(
         &dir,
         "t10k-images-idx3-ubyte.gz",
@@ -129,7 +125,7 @@ fn a_gzip_bomb_costs_no_more_memory_than_its_header_announces() {
     let gz = enc.finish().unwrap();
     assert!(gz.len() < 600_000, "{} bytes", gz.len());
     let mut result = Ok(());
-    let peak = peak::peak_during(|| result = decode_idx(gz.clone(), IMAGES_MAGIC).map(drop));
+    let peak = crate::peak::peak_during(|| result = decode_idx(gz.clone(), IMAGES_MAGIC).map(drop));
     assert!(
         result
             .unwrap_err()
@@ -156,7 +152,7 @@ fn a_header_announcing_more_than_the_gzip_data_can_hold_is_rejected_unread() {
         )
     );
     // Through a file, the error names it.
-    let dir = common::scratch("data-checks", "ratio");
+    let dir = crate::common::scratch("data-checks", "ratio");
     let path = write(&dir, "t10k-images-idx3-ubyte.gz", &gz);
     let err = read_idx(&path, IMAGES_MAGIC).unwrap_err();
     assert_eq!(err.path, path);

@@ -10,7 +10,7 @@
 //! `LOSSGRAPH_FUZZ_CASES` for another count) is one command:
 //!
 //! ```text
-//! cargo test --release -p lossgraph-train --test fuzz -- --ignored --nocapture
+//! cargo test --release -p lossgraph-train --test training fuzz:: -- --ignored --nocapture
 //! ```
 
 use std::io::Write;
@@ -25,11 +25,7 @@ use train::checkpoint::{TrainingState, decode_training, save_training};
 use train::idx::{IMAGES_MAGIC, LABELS_MAGIC, decode_idx, encode_idx};
 use train::{Activation, Adam, History, Mlp, Optimizer, ParamStore};
 
-mod common;
-#[path = "common/peak.rs"]
-mod peak;
-
-use peak::peak_during;
+use crate::peak::peak_during;
 
 /// The most an IDX case may allocate: its decompression (deflate expands at most 1032 times;
 /// the reader stops at the size the header announces), a copy or two of the input, and a
@@ -225,7 +221,7 @@ fn fuzz_idx(seed: u64, cases: usize) -> Stats {
 
 /// A small model, a trained optimiser state and metrics: the checkpoint the fuzzer mutates.
 fn checkpoint_seed(campaign: u64) -> (Vec<u8>, Vec<u8>) {
-    let dir = common::scratch("fuzz", &format!("seed-{campaign}"));
+    let dir = crate::common::scratch("fuzz", &format!("seed-{campaign}"));
     let mut rng = StdRng::seed_from_u64(0);
     let (mut store, _) = model(&mut rng);
     let mut opt = Adam::new(0.01);
@@ -372,14 +368,14 @@ fn long_cases() -> usize {
 }
 
 #[test]
-#[ignore = "the long campaign: cargo test --release -p lossgraph-train --test fuzz -- --ignored --nocapture"]
+#[ignore = "the long campaign: cargo test --release -p lossgraph-train --test training fuzz:: -- --ignored --nocapture"]
 fn long_idx_campaign() {
     let stats = fuzz_idx(2026, long_cases());
     println!("IDX reader (raw and gzip, read as images and as labels): {stats}");
 }
 
 #[test]
-#[ignore = "the long campaign: cargo test --release -p lossgraph-train --test fuzz -- --ignored --nocapture"]
+#[ignore = "the long campaign: cargo test --release -p lossgraph-train --test training fuzz:: -- --ignored --nocapture"]
 fn long_checkpoint_campaign() {
     let stats = fuzz_checkpoints(2026, long_cases());
     println!("checkpoint loaders (ParamStore::load_bytes, decode_training): {stats}");

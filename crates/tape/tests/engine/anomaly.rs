@@ -2,9 +2,7 @@
 //! with the operation that produced it, its place on the tape and in the source, and its
 //! inputs, for every operation family, in f32 and f64.
 
-mod common;
-
-use common::panic_message;
+use crate::common::panic_message;
 use tape::{AnomalyKind, Float, Tape, Tensor, Var};
 
 /// A finite number whose double overflows in `T`.
@@ -271,7 +269,7 @@ fn backward_panics_with_the_report() {
         msg.starts_with("non-finite value: ln (node %1, recorded at"),
         "{msg}"
     );
-    assert!(msg.contains("tests/anomaly.rs"), "{msg}");
+    assert!(msg.contains("tests/engine/anomaly.rs"), "{msg}");
 }
 
 #[test]
@@ -332,7 +330,7 @@ fn log_softmax_gather_gradients_stay_finite_at_logits_near_1e9() {
     // row's logsumexp from the forward's output, which can land an ulp (here hundreds) below
     // the row's maximum, and e^(x - lse) overflowed. Rows of 10 classes, eight at a time.
     use rand::RngExt;
-    let mut rng = common::rng(1);
+    let mut rng = crate::common::rng(1);
     let tape = detecting::<f32>();
     let x = tape.var(Tensor::from_fn([64, 10], |_| {
         rng.random_range(1e9f32..4.4e9)

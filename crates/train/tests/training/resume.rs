@@ -13,8 +13,6 @@ use train::{
     Optimizer, ParamStore, Sgd, fit_classifier,
 };
 
-mod common;
-
 /// A run's inputs, built from a seed exactly as a program would: data, then the model, from
 /// one generator that `fit` then shuffles with.
 struct Run {
@@ -100,7 +98,7 @@ fn curves(h: &History) -> Vec<[f64; 6]> {
 /// Trains 10 epochs straight, and 5 + (a fresh process's worth of setup) + resume + 5, with
 /// optimisers made by `make`; asserts both end identically.
 fn straight_equals_resumed<O: Optimizer>(name: &str, make: impl Fn() -> O) {
-    let dir = common::scratch("resume", name);
+    let dir = crate::common::scratch("resume", name);
     let path = dir.join("run.safetensors");
     let mut straight = setup(7);
     let full = train(&mut straight, &mut make(), &config(10)).unwrap();
@@ -154,7 +152,7 @@ fn ten_epochs_straight_equal_five_then_resume_then_five() {
 
 #[test]
 fn a_resume_that_does_not_match_its_checkpoint_is_refused() {
-    let dir = common::scratch("resume", "mismatch");
+    let dir = crate::common::scratch("resume", "mismatch");
     let path = dir.join("run.safetensors");
     let save = FitConfig {
         checkpoint: Some(path.clone()),
@@ -212,7 +210,7 @@ fn config_resume(path: &std::path::Path, epochs: usize) -> FitConfig {
 
 #[test]
 fn divergence_stops_naming_epoch_step_and_learning_rate_and_keeps_checkpoints_finite() {
-    let dir = common::scratch("resume", "diverge");
+    let dir = crate::common::scratch("resume", "diverge");
     let path = dir.join("run.safetensors");
     // ReLU units do not saturate: weights of 1e30 make logits of 1e60, past f32.
     let mut run = setup_with(5, Activation::Relu);

@@ -2,12 +2,10 @@
 //! for every primitive of the engine: unary, scalar and binary (with broadcasting), `where_`,
 //! reductions, shape movements, indexing, matrix products and the fused composites.
 //!
-//! Non-scalar outputs are reduced with `common::probe` (a dot product with fixed random weights),
+//! Non-scalar outputs are reduced with `crate::common::probe` (a dot product with fixed random weights),
 //! so each output element enters the check with its own weight.
 
-mod common;
-
-use common::{check, distinct, probe, rng, signed, uniform};
+use crate::common::{check, distinct, probe, rng, signed, uniform};
 use tape::{Reduce, Shape, Tape, Tensor, Var, concat, stack, where_};
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +202,7 @@ fn binary_ops_same_shape_and_broadcast() {
             assert_eq!(y.dims().as_slice(), sout, "{op:?} {sa:?} {sb:?}");
             let report = tape::gradcheck(|v| probe(op.apply(v[0], v[1])), &inputs);
             assert!(
-                report.max_rel_error <= common::TOL,
+                report.max_rel_error <= crate::common::TOL,
                 "{op:?} of {sa:?} and {sb:?}: {report}"
             );
         }
@@ -309,7 +307,7 @@ fn every_reduction_over_all_and_along_each_axis() {
                     std::slice::from_ref(&x),
                 );
                 assert!(
-                    report.max_rel_error <= common::TOL,
+                    report.max_rel_error <= crate::common::TOL,
                     "{kind:?} axis {axis:?} keepdim {keepdim}: {report}"
                 );
             }
@@ -591,7 +589,7 @@ fn matmul_t_all_four_transpose_combinations() {
                 ];
                 let report = tape::gradcheck(|v| probe(v[0].matmul_t(v[1], ta, tb)), &inputs);
                 assert!(
-                    report.max_rel_error <= common::TOL,
+                    report.max_rel_error <= crate::common::TOL,
                     "matmul_t ta={ta} tb={tb} batch={batch:?}: {report}"
                 );
             }
@@ -695,6 +693,6 @@ fn constants_and_detach_in_gradcheck() {
     (xv * xv.detach() + xv * tape.constant(c.clone()))
         .sum()
         .backward();
-    common::assert_close(&xv.grad().unwrap(), &(&x + &c), 1e-15);
+    crate::common::assert_close(&xv.grad().unwrap(), &(&x + &c), 1e-15);
     check(|v| probe(v[0] * v[0].tape().constant(c.clone())), &[x]);
 }

@@ -2,10 +2,8 @@
 //! Hessian-vector products against finite differences of the first-order gradient, and a
 //! gradcheck of the recorded gradient itself for every family of backward rules.
 
-mod common;
-
+use crate::common::{assert_close, assert_values, distinct, probe, rng, signed, uniform};
 use approx::assert_relative_eq;
-use common::{assert_close, assert_values, distinct, probe, rng, signed, uniform};
 use tape::{Tape, Tensor, Var, concat, where_};
 
 /// First-order gradients by the eager sweep (`backward`).
@@ -70,7 +68,7 @@ where
         );
     }
 
-    common::check(
+    crate::common::check(
         |v| {
             let gs = v[0].tape().grad_graph(f(v), v);
             gs.into_iter()
@@ -375,7 +373,7 @@ fn gradient_penalty_objective() {
     let mut r = rng(8);
     let x = uniform(&mut r, [5, 3], -1.0, 1.0);
     let w = uniform(&mut r, [3, 1], -1.0, 1.0);
-    common::check(
+    crate::common::check(
         |v| {
             let t = v[0].tape();
             let f = t.constant(x.clone()).matmul(v[0]).sigmoid().sum();

@@ -1,33 +1,14 @@
 //! The example figures: each writes a non-empty SVG holding what it was given, and reports
 //! bad input as an error naming the file.
 
-use std::path::PathBuf;
-
 use gallery::plot::{
     self, Histograms, Lines, PREDICTION, Regions, Scatter, TRUTH, Tile, decision_regions,
     histograms, image_grid, lines, scatter,
 };
 use tape::Tensor;
 
-/// A fresh scratch folder for one test's files, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("train-plot-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    Scratch(dir)
+fn scratch(name: &str) -> crate::common::Scratch {
+    crate::common::scratch("plot", name)
 }
 
 /// The SVG text, checked to be a complete SVG document.

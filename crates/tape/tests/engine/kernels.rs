@@ -2,10 +2,8 @@
 //! broadcasting edge cases, reductions along inner and outer axes, data movement, indexing and
 //! matrix products; plus the f32 path, rank-0 tensors and empty shapes.
 
-mod common;
-
+use crate::common::{assert_close, assert_values, rng, uniform};
 use approx::assert_relative_eq;
-use common::{assert_close, assert_values, rng, uniform};
 use tape::{Cmp, Reduce, Shape, Tape, Tensor, concat, stack};
 
 fn arange(shape: &[usize]) -> Tensor<f64> {

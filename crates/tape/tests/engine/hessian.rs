@@ -2,10 +2,8 @@
 //! against closed forms (a quadratic's matrix, logistic regression's `X^T S X / n + lambda I`)
 //! and against central differences of the first-order gradient.
 
-mod common;
-
+use crate::common::{assert_close, rng, uniform};
 use approx::assert_relative_eq;
-use common::{assert_close, rng, uniform};
 use tape::{Tape, Tensor, Var, hessian, hvp};
 
 /// Pins a closure's signature to the higher-ranked one `hvp` and `hessian` take (a closure

@@ -11,10 +11,8 @@ use train::idx::{
 };
 use train::mnist::{load_mnist, read_mnist_set};
 
-mod common;
-
-fn scratch(name: &str) -> common::Scratch {
-    common::scratch("idx", name)
+fn scratch(name: &str) -> crate::common::Scratch {
+    crate::common::scratch("idx", name)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

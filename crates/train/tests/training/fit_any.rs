@@ -13,8 +13,6 @@ use tape::{Tensor, Var};
 use train::fit::{EarlyStopping, Fit, FitConfig, FitError, History, OnNonFinite};
 use train::{ParamId, ParamStore, Params, Sgd, Supervised, SupervisedBatch, fit};
 
-mod common;
-
 /// `y = x w + b + noise` for `n` rows of 3 features in [-1, 1].
 fn linear_data(n: usize, rng: &mut StdRng) -> Supervised<f64> {
     let x = Tensor::from_fn([n, 3], |_| rng.random_range(-1.0..1.0));
@@ -282,7 +280,7 @@ fn callbacks_see_every_epoch_in_order_and_can_stop_the_run() {
 
 #[test]
 fn user_metrics_are_csv_columns_and_round_trip() {
-    let dir = common::scratch("fit_any", "csv");
+    let dir = crate::common::scratch("fit_any", "csv");
     let csv = dir.join("metrics.csv");
     let mut rng = StdRng::seed_from_u64(8);
     let data = linear_data(64, &mut rng);

@@ -10,10 +10,8 @@ use train::{
     softmax_cross_entropy,
 };
 
-mod common;
-
-fn scratch(name: &str) -> common::Scratch {
-    common::scratch("fit", name)
+fn scratch(name: &str) -> crate::common::Scratch {
+    crate::common::scratch("fit", name)
 }
 
 #[test]

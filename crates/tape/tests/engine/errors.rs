@@ -1,9 +1,7 @@
 //! Shape mismatches and bad arguments fail with a message naming the operation and the shapes
 //! involved; fallible constructors return `Err` with both sizes.
 
-mod common;
-
-use common::panic_message;
+use crate::common::panic_message;
 use tape::{Cmp, Shape, Tape, Tensor, concat, stack, where_};
 
 fn t(shape: &[usize]) -> Tensor<f64> {

@@ -3,10 +3,8 @@
 //! the numerically delicate cases (logsumexp at large logits, the norm at 0), and the constant
 //! outputs (argmax, one_hot).
 
-mod common;
-
+use crate::common::{assert_close, assert_values, distinct, rng, uniform};
 use approx::assert_relative_eq;
-use common::{assert_close, assert_values, distinct, rng, uniform};
 use tape::{Cmp, Tape, Tensor, where_};
 
 #[test]

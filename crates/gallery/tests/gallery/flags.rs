@@ -7,8 +7,6 @@ use clap::{CommandFactory, Parser};
 use gallery::cli::{self, REQUIRED_ACCURACY, TrainingFlags, check};
 use train::{EpochMetrics, History};
 
-mod common;
-
 /// A training example's flags: the shared ones and one of its own.
 #[derive(Parser, Debug)]
 #[command(name = "demo", about = "A demo.")]
@@ -63,7 +61,7 @@ fn numbers_must_be_finite() {
 
 #[test]
 fn output_files_are_checked_and_their_folders_created() {
-    let dir = common::scratch("flags", "outputs");
+    let dir = crate::common::scratch("flags", "outputs");
     // A folder where a file is wanted says so, and suggests a name.
     let err = parse(&["--save", &format!("{}/", s(&dir))]).unwrap_err();
     assert_eq!(
@@ -124,7 +122,7 @@ fn listing(dir: &Path) -> Vec<String> {
 
 #[test]
 fn checkpoint_flags_are_consistent() {
-    let dir = common::scratch("flags", "checkpoints");
+    let dir = crate::common::scratch("flags", "checkpoints");
     assert_eq!(
         parse(&["--save-every", "2"]).unwrap_err(),
         "--save-every needs --save FILE: where to write the checkpoint"
@@ -149,7 +147,7 @@ fn checkpoint_flags_are_consistent() {
 
 #[test]
 fn the_output_folder_is_checked() {
-    let dir = common::scratch("flags", "out");
+    let dir = crate::common::scratch("flags", "out");
     assert_eq!(
         check::output_dir("--out", Path::new("")).unwrap_err(),
         "--out needs a folder name, got an empty one"
@@ -239,7 +237,7 @@ fn help_lists_every_flag_with_its_default_and_runs_nothing() {
 
 #[test]
 fn training_curves_are_drawn() {
-    let dir = common::scratch("flags", "curves");
+    let dir = crate::common::scratch("flags", "curves");
     let svg = dir.join("curves.svg");
     gallery::plot::training_curves(&history(&[2.3, 1.0, 0.5, 0.4], 0.9), &svg).unwrap();
     let picture = std::fs::read_to_string(&svg).unwrap();
