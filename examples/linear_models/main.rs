@@ -50,7 +50,6 @@ mod solvers;
 
 pub use data::tabular;
 pub use exact::Optima;
-pub use smoothed::smoothed_hinge;
 pub use solvers::{exact_lad_line, lasso_coordinate_descent, normal_equations, svm_exact};
 
 /// The settings of one run; `Config::default()` is the run without arguments.

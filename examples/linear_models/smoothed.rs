@@ -1,6 +1,7 @@
 //! The SVM primal to its optimum by Newton-CG: the hinge has a kink, which Newton's method
-//! cannot follow, so it is smoothed (`h_mu`, below the hinge by at most `mu / 2`) and solved
-//! for `mu = 1, 0.1, ..., 1e-11`, each stage warm-started from the last (continuation). Once
+//! cannot follow, so it is smoothed (`losses::classification::smoothed_hinge`, `h_mu`, below
+//! the hinge by at most `mu / 2`) and solved for `mu = 1, 0.1, ..., 1e-11`, each stage
+//! warm-started from the last (continuation). Once
 //! `mu` is small the points on the margin sit within `mu` of it, so the true hinge objective
 //! ends within about `C mu |margin points| / n` of its optimum.
 //!
@@ -12,7 +13,9 @@
 //! coordinate with an exact minimiser, so each stage starts with it, and after a failed search
 //! Newton-CG is restarted from it while that still lowers the objective.
 
-use tape::{Tensor, Var};
+use losses::Reduction;
+use losses::classification::smoothed_hinge;
+use tape::Tensor;
 use train::Params;
 use train::objective;
 use train::solve::{NewtonCg, Report as SolverReport, Stop};
@@ -29,17 +32,6 @@ const FINAL_MU: f64 = 1e-11;
 /// The most Newton-CG restarts in one stage.
 const MAX_RESTARTS: usize = 8;
 
-/// The Huber-smoothed hinge, mean over the points: with `r = max(0, 1 - y f)` and
-/// `q = min(r, mu)`, `h_mu = q^2 / (2 mu) + (r - q)`: 0 beyond the margin, quadratic within
-/// `mu` of it, the hinge less `mu / 2` further in. Its derivative is continuous, so Newton's
-/// method applies; it is made of existing tape ops, so its gradient and Hessian-vector
-/// products come from the tape.
-pub fn smoothed_hinge<'t>(scores: Var<'t, f64>, signs: Var<'t, f64>, mu: f64) -> Var<'t, f64> {
-    let r = (-(signs * scores) + 1.0).relu();
-    let q = r - (r - mu).relu();
-    (q.square() * (0.5 / mu) + (r - q)).mean()
-}
-
 /// Minimises `C mean_i h_mu(y_i (w.x_i + b)) + (1/2)||w||^2` for decreasing `mu` from the
 /// point in `m`, leaving the last stage's minimiser there. Returns Newton-CG's counts summed
 /// over every stage and restart, the number of stages and the number of restarts.
@@ -48,7 +40,6 @@ pub fn newton_continuation(
     train: &Blobs,
     c: f64,
 ) -> Result<(SolverReport, usize, usize), String> {
-    let signs = Tensor::from_vec(train.signs.clone(), [train.signs.len()]);
     let (w, b) = (m.w, m.b);
     let newton = NewtonCg::new()
         .gtol(1e-13)
@@ -58,7 +49,7 @@ pub fn newton_continuation(
     while mu >= FINAL_MU {
         let smoothed = objective(|p: &Params<'_, f64>| {
             let scores = tape_linear(p.tape().constant(train.points.clone()), p[w], p[b]);
-            let data = smoothed_hinge(scores, p.tape().constant(signs.clone()), mu);
+            let data = smoothed_hinge(scores, &train.signs, mu, Reduction::Mean);
             data * c + p[w].square().sum() * 0.5
         });
         let mut before = f64::INFINITY;

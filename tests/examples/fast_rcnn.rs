@@ -1,7 +1,7 @@
 //! The Fast R-CNN example: on held-out images the detector classifies RoIs with accuracy
 //! >= 0.9 and its decoded boxes reach a mean IoU >= 0.7, well above the proposals'.
 
-#[path = "../../examples/fast_rcnn.rs"]
+#[path = "../../examples/fast_rcnn/main.rs"]
 #[allow(dead_code)]
 mod fast_rcnn;
 

@@ -10,12 +10,12 @@ use std::path::PathBuf;
 
 use approx::{assert_abs_diff_eq, assert_relative_eq};
 use linear_models::{
-    Config, Optima, exact_lad_line, lasso_coordinate_descent, normal_equations, run,
-    smoothed_hinge, svm_exact, tabular,
+    Config, Optima, exact_lad_line, lasso_coordinate_descent, normal_equations, run, svm_exact,
+    tabular,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tape::{Tape, Tensor, gradcheck};
+use tape::Tensor;
 use train::solve::Stop;
 
 #[test]
@@ -167,27 +167,4 @@ fn the_exact_svm_is_the_maximum_margin_line_or_flat_in_the_bias() {
     assert_relative_eq!(soft.value, 0.375, max_relative = 1e-15);
     assert_eq!(soft.margin_points, 0);
     assert!(soft.duality_gap.abs() <= 1e-15);
-}
-
-#[test]
-fn the_smoothed_hinge_is_huber_on_the_margin_violation() {
-    let (mu, signs) = (0.1, Tensor::from_vec(vec![1.0, 1.0, -1.0, 1.0], [4]));
-    // Violations r = 1 - y f: -1 (beyond the margin), 0.05 (within mu), 2 (far inside), 0.2.
-    let scores = Tensor::from_vec(vec![2.0, 0.95, 1.0, 0.8], [4]);
-    let tape = Tape::<f64>::new();
-    let f = tape.var(scores.clone());
-    let h = smoothed_hinge(f, tape.constant(signs.clone()), mu);
-    let want = (0.0 + 0.05 * 0.05 / (2.0 * mu) + (2.0 - mu / 2.0) + (0.2 - mu / 2.0)) / 4.0;
-    assert_relative_eq!(h.item(), want, max_relative = 1e-15);
-    // Its Hessian in the scores: 1 / (n mu) where the violation is within (0, mu), else 0.
-    let hessian = tape.hessian_operator(h, &[f]).matrix();
-    let diagonal: Vec<f64> = (0..4).map(|i| hessian.data()[i * 5]).collect();
-    assert_relative_eq!(diagonal[1], 1.0 / (4.0 * mu), max_relative = 1e-14);
-    assert_eq!([diagonal[0], diagonal[2], diagonal[3]], [0.0; 3]);
-    // Away from the kinks its gradient is the finite differences'.
-    gradcheck(
-        |v| smoothed_hinge(v[0], v[0].tape().constant(signs.clone()), mu),
-        &[scores],
-    )
-    .assert_within(1e-8);
 }

@@ -20,8 +20,10 @@ use crate::support::{
 };
 
 mod fisher;
+mod smoothed_hinge;
 
 pub use fisher::{fisher_ratio, fisher_trace_ratio};
+pub use smoothed_hinge::smoothed_hinge;
 
 /// The perceptron criterion, catalogue C1: `sum_i max(0, -y_i f(x_i))`, `y_i in {-1, +1}`.
 ///

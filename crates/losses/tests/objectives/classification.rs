@@ -1,5 +1,5 @@
-//! Classification objectives (C1-C9): gradient checks, hand-computed values, closed-form
-//! derivatives and extreme logits.
+//! Classification objectives (C1-C3, C5-C9; the margin losses of C4 are in `margin.rs`):
+//! gradient checks, hand-computed values, closed-form derivatives and extreme logits.
 
 use crate::common;
 
@@ -236,95 +236,6 @@ fn fisher_trace_ratio_value_and_single_direction_case() {
         fisher_trace_ratio(x, w, &labels).item(),
         fisher_ratio(x, w, &labels).item(),
         1e-12,
-    );
-}
-
-// ---------------------------------------------------------------- C4 hinge and SVM
-
-#[test]
-fn hinge_gradcheck() {
-    let mut r = rng(7);
-    for (shape, reduction) in [(vec![9], Reduction::Mean), (vec![14, 1], Reduction::Sum)] {
-        let scores = uniform(&mut r, &shape, -2.0, 2.0);
-        let labels = sign_labels(&mut r, shape[0]);
-        gradcheck(|v| hinge(v[0], &labels, reduction), &[scores]).assert_within(GRAD_TOL);
-    }
-}
-
-#[test]
-fn hinge_value() {
-    let tape = Tape::<f64>::new();
-    let f = tape.var(Tensor::from_vec(vec![2.0, 0.5, 0.5, -3.0], [4]));
-    let y = [1.0, 1.0, -1.0, -1.0];
-    // max(0, 1 - y f): 0, 0.5, 1.5, 0
-    assert_close(
-        hinge(f, &y, Reduction::None).value().data(),
-        &[0.0, 0.5, 1.5, 0.0],
-        0.0,
-    );
-    assert_eq!(hinge(f, &y, Reduction::Sum).item(), 2.0);
-    assert_eq!(hinge(f, &y, Reduction::Mean).item(), 0.5);
-}
-
-#[test]
-fn hinge_gradient_is_minus_y_on_margin_violators() {
-    let mut r = rng(8);
-    let scores = uniform(&mut r, &[30], -2.0, 2.0);
-    let labels = sign_labels(&mut r, 30);
-    let tape = Tape::<f64>::new();
-    let f = tape.var(scores.clone());
-    hinge(f, &labels, Reduction::Sum).backward();
-    let expected: Vec<f64> = scores
-        .data()
-        .iter()
-        .zip(&labels)
-        .map(|(&f, &y)| if y * f < 1.0 { -y } else { 0.0 })
-        .collect();
-    assert!(expected.iter().any(|&g| g != 0.0) && expected.contains(&0.0));
-    assert_close(f.grad().unwrap().data(), &expected, 0.0);
-}
-
-#[test]
-fn svm_primal_gradcheck() {
-    let mut r = rng(9);
-    for (n, d, reduction) in [(6, 2, Reduction::Sum), (11, 4, Reduction::Mean)] {
-        let x = uniform(&mut r, &[n, d], -1.0, 1.0);
-        let w = uniform(&mut r, &[d], -1.0, 1.0);
-        let b = uniform(&mut r, &[], -0.5, 0.5);
-        let labels = sign_labels(&mut r, n);
-        gradcheck(
-            |v| svm_primal(v[0], v[1], v[2], &labels, 1.5, reduction),
-            &[x, w, b],
-        )
-        .assert_within(GRAD_TOL);
-    }
-}
-
-#[test]
-fn svm_primal_value() {
-    let tape = Tape::<f64>::new();
-    let x = tape.constant(Tensor::from_vec(
-        vec![1.0, 2.0, 0.0, -1.0, 2.0, 0.0],
-        [3, 2],
-    ));
-    let w = tape.var(Tensor::from_vec(vec![0.5, -0.5], [2]));
-    let b = tape.var(Tensor::scalar(0.25));
-    let y = [1.0, -1.0, 1.0];
-    // scores -0.25, 0.75, 1.25; hinges 1.25, 1.75, 0; penalty 0.5 (0.25 + 0.25)
-    assert_near(
-        svm_primal(x, w, b, &y, 2.0, Reduction::Sum).item(),
-        2.0 * 3.0 + 0.25,
-        1e-15,
-    );
-    assert_near(
-        svm_primal(x, w, b, &y, 2.0, Reduction::Mean).item(),
-        2.0 * 1.0 + 0.25,
-        1e-15,
-    );
-    assert_close(
-        svm_primal(x, w, b, &y, 2.0, Reduction::None).value().data(),
-        &[2.75, 3.75, 0.25],
-        1e-15,
     );
 }
 

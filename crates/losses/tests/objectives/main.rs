@@ -7,6 +7,7 @@ mod common;
 mod classification;
 mod generative;
 mod kmeans;
+mod margin;
 mod multitask;
 mod pytorch;
 mod regression;
