@@ -42,8 +42,6 @@ impl<T: Float> Tape<T> {
         for (id, seed) in seeds {
             accumulate(&mut grads[id as usize], seed);
         }
-        // The first non-finite gradient a rule emits: the input it is for, and its summary.
-        let mut bad: Option<(usize, Summary)> = None;
         for i in (0..=last as usize).rev() {
             let node = &nodes[i];
             if !node.needs_grad || matches!(node.op, Op::Leaf) {
@@ -57,9 +55,11 @@ impl<T: Float> Tape<T> {
                 return;
             }
             let started = profile.as_ref().map(|_| clock());
-            if let Some(&[x0, x1]) = scalar_operands(node, parents, nodes).as_ref() {
+            let bad = if let Some(&[x0, x1]) = scalar_operands(node, parents, nodes).as_ref() {
                 // Scalar code (a chain of one-element operations): run the same rule on plain
-                // numbers instead of building one-element tensors.
+                // numbers instead of building one-element tensors. Inline here: a call per
+                // node costs scalar chains several percent.
+                let mut bad = None;
                 let y = Scalar(node.value.data()[0]);
                 let gs = Scalar(g.data()[0]);
                 let xs = [&Scalar(x0), &Scalar(x1)];
@@ -85,60 +85,12 @@ impl<T: Float> Tape<T> {
                         accumulate_scalar(&mut below[p], gk.0, nodes[p].value.shape());
                     },
                 );
-                if let Some((k, found)) = bad.take() {
-                    *anomaly = Some(Anomaly::gradient((nodes, edges, locations), i, g, k, found));
-                    return;
-                }
-                if let (Some(p), Some(t)) = (profile.as_mut(), started) {
-                    p.backward(nodes, edges, i, t);
-                }
-                continue;
-            }
-            let idx = node.op.ints().map_or(&[][..], |r| &ints[r]);
-            let emit = |k: usize, gk: Tensor<T>| {
-                if detect && bad.is_none() && !all_finite(&gk) {
-                    bad = Some((k, Summary::of(&gk)));
-                }
-                accumulate(&mut below[parents[k] as usize], gk)
-            };
-            if let Op::Custom(custom) = &node.op {
-                // A user's operation: its rule is run on tensors through its erased entry.
-                let xs: Vec<&Tensor<T>> =
-                    parents.iter().map(|&p| &nodes[p as usize].value).collect();
-                let needs: Vec<bool> = parents
-                    .iter()
-                    .map(|&p| nodes[p as usize].needs_grad)
-                    .collect();
-                custom.backward_eager(&xs, &node.value, g, &needs, emit);
-            }
-            // Nearly every operation has at most three parents: gather them into arrays on
-            // the stack; only a wide concat takes the heap.
-            else if let [p0, rest @ ..] = parents
-                && rest.len() < 3
-            {
-                let at = |k: usize| *parents.get(k).unwrap_or(p0) as usize;
-                let xs = [
-                    &nodes[at(0)].value,
-                    &nodes[at(1)].value,
-                    &nodes[at(2)].value,
-                ];
-                let needs = [
-                    nodes[at(0)].needs_grad,
-                    nodes[at(1)].needs_grad,
-                    nodes[at(2)].needs_grad,
-                ];
-                let n = parents.len();
-                ops::backward(&node.op, &xs[..n], &node.value, g, &needs[..n], idx, emit);
+                bad
             } else {
-                let xs: Vec<&Tensor<T>> =
-                    parents.iter().map(|&p| &nodes[p as usize].value).collect();
-                let needs: Vec<bool> = parents
-                    .iter()
-                    .map(|&p| nodes[p as usize].needs_grad)
-                    .collect();
-                ops::backward(&node.op, &xs, &node.value, g, &needs, idx, emit);
-            }
-            if let Some((k, found)) = bad.take() {
+                let idx = node.op.ints().map_or(&[][..], |r| &ints[r]);
+                tensor_rule(node, parents, nodes, idx, g, below, detect)
+            };
+            if let Some((k, found)) = bad {
                 *anomaly = Some(Anomaly::gradient((nodes, edges, locations), i, g, k, found));
                 return;
             }
@@ -221,6 +173,68 @@ impl<T: Float> Tape<T> {
             })
             .collect()
     }
+}
+
+/// The first non-finite gradient a rule emitted, when anomaly detection is on: the input it is
+/// for, and its summary.
+type BadGradient = Option<(usize, Summary)>;
+
+/// Runs a node's rule on tensors (its index arguments `idx`), accumulating each input's
+/// gradient into the parents' slots in `below`. Not inlined: its tensor work dwarfs a call,
+/// and the sweep's loop stays small for the scalar chains that run through it.
+#[inline(never)]
+fn tensor_rule<T: Float>(
+    node: &Node<T>,
+    parents: &[u32],
+    nodes: &[Node<T>],
+    idx: &[usize],
+    g: &Tensor<T>,
+    below: &mut [Option<Tensor<T>>],
+    detect: bool,
+) -> BadGradient {
+    let mut bad = None;
+    let emit = |k: usize, gk: Tensor<T>| {
+        if detect && bad.is_none() && !all_finite(&gk) {
+            bad = Some((k, Summary::of(&gk)));
+        }
+        accumulate(&mut below[parents[k] as usize], gk)
+    };
+    if let Op::Custom(custom) = &node.op {
+        // A user's operation: its rule is run on tensors through its erased entry.
+        let xs: Vec<&Tensor<T>> = parents.iter().map(|&p| &nodes[p as usize].value).collect();
+        let needs: Vec<bool> = parents
+            .iter()
+            .map(|&p| nodes[p as usize].needs_grad)
+            .collect();
+        custom.backward_eager(&xs, &node.value, g, &needs, emit);
+    }
+    // Nearly every operation has at most three parents: gather them into arrays on the stack;
+    // only a wide concat takes the heap.
+    else if let [p0, rest @ ..] = parents
+        && rest.len() < 3
+    {
+        let at = |k: usize| *parents.get(k).unwrap_or(p0) as usize;
+        let xs = [
+            &nodes[at(0)].value,
+            &nodes[at(1)].value,
+            &nodes[at(2)].value,
+        ];
+        let needs = [
+            nodes[at(0)].needs_grad,
+            nodes[at(1)].needs_grad,
+            nodes[at(2)].needs_grad,
+        ];
+        let n = parents.len();
+        ops::backward(&node.op, &xs[..n], &node.value, g, &needs[..n], idx, emit);
+    } else {
+        let xs: Vec<&Tensor<T>> = parents.iter().map(|&p| &nodes[p as usize].value).collect();
+        let needs: Vec<bool> = parents
+            .iter()
+            .map(|&p| nodes[p as usize].needs_grad)
+            .collect();
+        ops::backward(&node.op, &xs, &node.value, g, &needs, idx, emit);
+    }
+    bad
 }
 
 /// The parents' values of a one-element elementwise node whose parents are one-element too
