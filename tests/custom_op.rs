@@ -65,6 +65,9 @@ impl<T: Float> CustomOp<T> for MulAdd {
     fn backward<A: Algebra<T>>(&self, x: &[&A], _y: &A, g: &A) -> Vec<A> {
         vec![g.mul(x[1]), g.mul(x[0]), g.clone()]
     }
+    fn flops(&self, inputs: &[&Shape]) -> Option<u64> {
+        Some(2 * inputs[0].numel() as u64)
+    }
 }
 
 fn logits() -> Tensor<f64> {
@@ -305,4 +308,32 @@ fn anomaly_reports_name_the_custom_operation() {
     let anomaly = tape.anomaly().expect("an infinity was recorded");
     assert_eq!(anomaly.op, "mul_add");
     assert_eq!(anomaly.node, 2);
+}
+
+/// The profiler counts the FLOPs an operation states (`mul_add`: 2 per element forward, and
+/// its backward rule as one forward run per input that takes a gradient) and leaves them at 0
+/// for one that states none (`row_logsumexp`); it counts both operations' bytes.
+#[test]
+fn the_profiler_counts_the_flops_an_operation_states() {
+    let tape = Tape::<f64>::new();
+    let n = 6;
+    let (a, b, c) = (
+        tape.var(Tensor::from_fn([2, 3], |i| i as f64)),
+        tape.constant(Tensor::from_fn([2, 3], |i| 0.5 * i as f64)),
+        tape.var(Tensor::ones([2, 3])),
+    );
+    tape.start_profiling();
+    let y = tape.custom(MulAdd, &[a, b, c]);
+    tape.custom(RowLogSumExp, &[y]).sum().backward();
+    let profile = tape.finish_profiling().unwrap();
+    let row = |op: &str| profile.by_op().into_iter().find(|s| s.op == op).unwrap();
+    let (mul_add, lse) = (row("mul_add"), row("row_logsumexp"));
+    // Forward 2n; backward 2n for each of a and c (b is a constant).
+    assert_eq!(mul_add.flops, 2 * n + 2 * (2 * n));
+    assert_eq!((mul_add.calls, mul_add.backward_calls), (1, 1));
+    assert_eq!(lse.flops, 0);
+    // Forward: three operands read, the result written; backward: the incoming gradient, and
+    // a's and c's values read and gradients written.
+    assert_eq!(mul_add.bytes, 8 * ((3 * n + n) + (n + 2 * 2 * n)));
+    assert!(lse.bytes > 0);
 }

@@ -110,6 +110,15 @@ pub trait CustomOp<T: Float> {
     {
         self.backward(x, y, g)
     }
+
+    /// The floating-point operations one forward run does on inputs of these shapes, for the
+    /// profiler's FLOP and GFLOP/s columns (its backward rule counts as one forward run per
+    /// input that takes a gradient). `None`, the default, leaves them empty; the bytes read and
+    /// written are counted either way.
+    fn flops(&self, inputs: &[&Shape]) -> Option<u64> {
+        let _ = inputs;
+        None
+    }
 }
 
 /// A [`CustomOp`] with its generic rule instantiated for the two algebras the sweeps run, so
@@ -117,6 +126,7 @@ pub trait CustomOp<T: Float> {
 /// parameter is not).
 trait Erased<T: Float>: Send + Sync {
     fn name(&self) -> &str;
+    fn flops(&self, inputs: &[&Shape]) -> Option<u64>;
     fn grads_eager(&self, x: &[&Tensor<T>], y: &Tensor<T>, g: &Tensor<T>) -> Vec<Tensor<T>>;
     fn grads_recorded<'t>(
         &self,
@@ -129,6 +139,9 @@ trait Erased<T: Float>: Send + Sync {
 impl<T: Float, O: CustomOp<T> + Send + Sync> Erased<T> for O {
     fn name(&self) -> &str {
         CustomOp::name(self)
+    }
+    fn flops(&self, inputs: &[&Shape]) -> Option<u64> {
+        CustomOp::flops(self, inputs)
     }
     fn grads_eager(&self, x: &[&Tensor<T>], y: &Tensor<T>, g: &Tensor<T>) -> Vec<Tensor<T>> {
         self.backward_eager(x, y, g)
@@ -158,6 +171,11 @@ impl<T: Float> Custom<T> {
     /// The operation's own name.
     pub(crate) fn name(&self) -> &str {
         self.0.name()
+    }
+
+    /// Its forward run's FLOPs on inputs of these shapes, when the operation states them.
+    pub(crate) fn flops(&self, inputs: &[&Shape]) -> Option<u64> {
+        self.0.flops(inputs)
     }
 
     /// The first-order rule: runs the operation's rule on tensors and calls `emit(k, grad)` for

@@ -6,11 +6,12 @@
 //! counts one FLOP per element read (`exp` and a multiply alike), a softmax five (max,
 //! subtract, exp, sum, divide). Bytes are every operand read once and the result written once,
 //! so they are a floor on the memory traffic. Moves (reshape, narrow, gather, ...) count
-//! bytes and no FLOPs; leaves and constants count nothing.
+//! bytes and no FLOPs; leaves and constants count nothing. A user's operation counts bytes, and
+//! the FLOPs its [`CustomOp::flops`](crate::CustomOp::flops) states.
 
 use crate::ops::Op;
 use crate::tape::Node;
-use crate::{Float, Tensor};
+use crate::{Float, Shape, Tensor};
 
 /// FLOPs and bytes of one run of a forward kernel or of a backward rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,8 +59,14 @@ pub(crate) fn forward<T: Float>(node: &Node<T>, xs: &[&Tensor<T>]) -> Cost {
         Op::MatMul { ta, .. } => 2 * out * inner(xs[0], *ta),
         // x W, plus the bias (and the ReLU): one more FLOP per output element each.
         Op::Linear { relu } => out * (2 * inner(xs[0], false) + 1 + u64::from(*relu)),
-        // A user's operation: its work is unknown.
-        Op::Custom(_) => return Cost::default(),
+        // A user's operation: its FLOPs are what it states, if it does.
+        Op::Custom(op) => {
+            let shapes: Vec<&Shape> = xs.iter().map(|x| x.shape()).collect();
+            match op.flops(&shapes) {
+                Some(flops) => flops,
+                None => return moved,
+            }
+        }
     };
     Cost {
         flops,
@@ -77,7 +84,7 @@ pub(crate) fn backward<T: Float>(node: &Node<T>, xs: &[&Tensor<T>], needs: &[boo
     let size = std::mem::size_of::<T>() as u64;
     let out = node.value.numel() as u64;
     let fwd = forward(node, xs);
-    // Unknown or free forward, unknown or free backward (views, inputs, users' operations).
+    // Free forward, free backward (views, inputs).
     if fwd == Cost::default() {
         return fwd;
     }
