@@ -7,6 +7,7 @@ mod common;
 mod classification;
 mod generative;
 mod kmeans;
+mod logistic;
 mod margin;
 mod multitask;
 mod pytorch;

@@ -11,12 +11,15 @@ mod common;
 
 mod anomaly;
 mod closed_forms;
+mod edge_cases;
 mod elementwise_functions;
 mod errors;
 mod fast_math;
 mod gemm;
 mod gradcheck;
+mod gradcheck_structured;
 mod hessian;
 mod higher_order;
 mod kernels;
+mod movement;
 mod scalar_tape;
