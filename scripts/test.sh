@@ -8,5 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --workspace --release --lib --bins --tests
-cargo test --workspace --release --doc
+# Extra arguments go to both runs, e.g. `bash scripts/test.sh -- --nocapture`.
+cargo test --workspace --release --lib --bins --tests "$@"
+cargo test --workspace --release --doc "$@"

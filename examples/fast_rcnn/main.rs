@@ -16,6 +16,8 @@
 //! the mean IoU between the true boxes and the boxes decoded (`decode_boxes`) from the
 //! object proposals.
 
+mod rois;
+
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +34,8 @@ use tape::{Tape, Tensor, Var};
 use train::fit::{Fit, FitConfig};
 use train::synth::{self, BOX_CLASSES, BoxScenes, iou};
 use train::{Activation, Adam, Init, Linear, Mlp, Module, ParamStore, Params};
+
+use rois::{Box4, CROP, RoiBatch, Rois, TARGET_STD, from_centre, make_rois, to_centre};
 
 /// The settings of one run; `Config::default()` is the run without arguments.
 #[derive(Clone, Debug, Parser)]
@@ -87,10 +91,6 @@ pub struct Report {
     /// Mean IoU between the true boxes and the proposals themselves, before regression.
     pub proposal_iou: f64,
 }
-
-mod rois;
-
-use rois::{Box4, CROP, RoiBatch, Rois, TARGET_STD, from_centre, make_rois, to_centre};
 
 /// A shared trunk with a classification head and a box-regression head.
 struct Detector {

@@ -62,11 +62,12 @@ impl Batches for Rois {
     }
 }
 
-/// Converts a top-left box to the centre form `encode_boxes` and `decode_boxes` use, and back.
+/// Converts a top-left box to the centre form `encode_boxes` and `decode_boxes` use.
 pub fn to_centre(b: Box4) -> Box4 {
     [b[0] + b[2] / 2.0, b[1] + b[3] / 2.0, b[2], b[3]]
 }
 
+/// Converts a centre-form box back to the top-left form.
 pub fn from_centre(b: Box4) -> Box4 {
     [b[0] - b[2] / 2.0, b[1] - b[3] / 2.0, b[2], b[3]]
 }

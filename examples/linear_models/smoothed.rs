@@ -1,9 +1,9 @@
 //! The SVM primal to its optimum by Newton-CG: the hinge has a kink, which Newton's method
 //! cannot follow, so it is smoothed (`losses::classification::smoothed_hinge`, `h_mu`, below
 //! the hinge by at most `mu / 2`) and solved for `mu = 1, 0.1, ..., 1e-11`, each stage
-//! warm-started from the last (continuation). Once
-//! `mu` is small the points on the margin sit within `mu` of it, so the true hinge objective
-//! ends within about `C mu |margin points| / n` of its optimum.
+//! warm-started from the last (continuation). Once `mu` is small the points on the margin sit
+//! within `mu` of it, so the true hinge objective ends within about `C mu |margin points| / n`
+//! of its optimum.
 //!
 //! At small `mu` the smoothed objective is nearly piecewise linear: when no point lies within
 //! `mu` of the margin the bias has no curvature at all, and along a Newton direction the strong
@@ -32,7 +32,7 @@ const FINAL_MU: f64 = 1e-11;
 /// The most Newton-CG restarts in one stage.
 const MAX_RESTARTS: usize = 8;
 
-/// Minimises `C mean_i h_mu(y_i (w.x_i + b)) + (1/2)||w||^2` for decreasing `mu` from the
+/// Minimises `C mean_i h_mu(max(0, 1 - y_i (w.x_i + b))) + (1/2)||w||^2` for decreasing `mu` from the
 /// point in `m`, leaving the last stage's minimiser there. Returns Newton-CG's counts summed
 /// over every stage and restart, the number of stages and the number of restarts.
 pub fn newton_continuation(

@@ -3,7 +3,6 @@
 use tape::{Float, Var};
 
 use crate::Reduction;
-use crate::regression::smooth_l1_elementwise;
 use crate::support::{sign_labels, vector_of};
 
 /// The Huber-smoothed hinge: with the margin violation `r_i = max(0, 1 - y_i f(x_i))`,
@@ -12,9 +11,13 @@ use crate::support::{sign_labels, vector_of};
 /// It is the smooth L1 (catalogue R3, `beta = mu`) of the [`hinge`](super::hinge)'s violation:
 /// 0 beyond the margin, quadratic within `mu` of it, the hinge less `mu / 2` further in, so
 /// `hinge - mu / 2 <= h_mu <= hinge`. Its derivative, `-y_i min(r_i, mu) / mu`, is continuous,
-/// which Newton's method and L-BFGS need (the hinge's jumps at the margin); shrinking `mu`
-/// towards 0 (continuation) approaches the SVM's optimum. Its second derivative is `1 / mu`
-/// where `0 < r_i < mu` and 0 elsewhere.
+/// which Newton's method and L-BFGS need (the hinge's derivative jumps from 0 to `-y_i` at the
+/// margin); shrinking `mu` towards 0 (continuation) approaches the SVM's optimum. Its second
+/// derivative is `1 / mu` where `0 < r_i < mu` and 0 elsewhere.
+///
+/// Computed as `q^2 / (2 mu) + (r - q)` with `q = min(r, mu)`: only `q` is squared, so a tiny
+/// `mu` (continuation goes down to 1e-11) cannot overflow on points far inside the margin, in
+/// f32 either.
 ///
 /// Shapes: `scores [n]` or `[n, 1]`, `labels` `n` values in {-1, +1}, `mu > 0`. `Sum` adds,
 /// `Mean` divides by `n`, `None` returns `[n]`.
@@ -42,6 +45,7 @@ pub fn smoothed_hinge<'t, T: Float>(
     );
     let f = vector_of("smoothed_hinge", "scores", scores);
     let y = sign_labels("smoothed_hinge", f, labels);
-    let violation = (y * f).neg().add_scalar(T::ONE).relu();
-    reduction.apply(smooth_l1_elementwise(violation, mu))
+    let r = (y * f).neg().add_scalar(T::ONE).relu();
+    let q = r - r.add_scalar(T::from_f64(-mu)).relu();
+    reduction.apply(q.square().scale(T::from_f64(0.5 / mu)) + (r - q))
 }

@@ -18,7 +18,7 @@ fn binary_cross_entropy_gradcheck() {
     for (shape, reduction) in [(vec![6], Reduction::Mean), (vec![4, 3], Reduction::Sum)] {
         let z = uniform(&mut r, &shape, -4.0, 4.0);
         // Labels 0 and 1 sit on the edge of [0, 1], so the targets are constants here (their
-        // own gradient is checked in tests/signatures.rs).
+        // own gradient is checked in `signatures.rs`).
         let y = Tensor::from_fn(shape.as_slice(), |i| [0.0, 1.0, 0.3][i % 3]);
         gradcheck(
             |v| binary_cross_entropy_with_logits(v[0], v[0].tape().constant(y.clone()), reduction),

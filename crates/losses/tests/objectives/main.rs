@@ -1,4 +1,4 @@
-//! The objectives' tests, one module per family: gradchecks in f64, closed-form derivatives,
+//! The objectives' tests, one or more modules per family: gradchecks in f64, closed-form derivatives,
 //! values against PyTorch's, and the signatures. One test binary for all of them (one link and
 //! one set of generic instantiations instead of one per family, for a shorter CI build).
 

@@ -209,3 +209,16 @@ fn smoothed_hinge_rejects_zero_one_labels() {
     let f = tape.var(Tensor::zeros([3]));
     smoothed_hinge(f, &[1.0, 0.0, 1.0], 0.5, Reduction::Mean);
 }
+
+#[test]
+fn smoothed_hinge_stays_finite_far_inside_the_margin_at_a_tiny_mu_in_f32() {
+    // r = 1 + 1e15: r^2 / (2 mu) would overflow f32 at mu = 1e-11; only min(r, mu) is squared.
+    let tape = Tape::<f32>::new();
+    tape.detect_anomaly(true);
+    let f = tape.var(Tensor::from_vec(vec![-1e15f32, 2.0], [2]));
+    let loss = smoothed_hinge(f, &[1.0, 1.0], 1e-11, Reduction::Sum);
+    loss.backward();
+    assert_eq!(loss.item(), 1e15f32 + 1.0);
+    assert_eq!(f.grad().unwrap().data(), &[-1.0, 0.0]);
+    assert!(tape.anomaly().is_none());
+}

@@ -2,7 +2,7 @@
 //! of non-smooth operations, a fixed random "probe" that turns any output into a scalar, and a
 //! gradcheck wrapper that also proves every partial derivative was compared.
 
-// Each test binary uses a different subset of these helpers.
+// The engine's modules, and the binaries kept apart, each use a subset of these helpers.
 #![allow(dead_code)]
 
 use rand::rngs::StdRng;

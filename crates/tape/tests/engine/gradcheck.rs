@@ -1,9 +1,10 @@
 //! Gradient checks, in f64 against central finite differences with relative tolerance 1e-6,
 //! for the elementwise primitives: unary, scalar and binary (with broadcasting), `where_`, and
-//! the reductions. (Shape movements, indexing, products and composites: `gradcheck_structured.rs`.)
+//! the reductions. (Shape movements, indexing, products and composites:
+//! `gradcheck_structured.rs`.)
 //!
-//! Non-scalar outputs are reduced with `crate::common::probe` (a dot product with fixed random weights),
-//! so each output element enters the check with its own weight.
+//! Non-scalar outputs are reduced with `crate::common::probe` (a dot product with fixed random
+//! weights), so each output element enters the check with its own weight.
 
 use crate::common::{check, distinct, probe, rng, signed, uniform};
 use tape::{Reduce, Shape, Tape, Tensor, Var, where_};

@@ -1,6 +1,7 @@
 //! The eager `Tensor` kernels against hand-computed values: construction, elementwise
 //! functions, broadcasting edge cases, and reductions along inner and outer axes. (Data
-//! movement, indexing, products, the f32 path and empty shapes: `movement.rs`.)
+//! movement, indexing and products: `movement.rs`; the f32 path, rank 0 and empty shapes:
+//! `edge_cases.rs`.)
 
 use crate::common::assert_values;
 use approx::assert_relative_eq;

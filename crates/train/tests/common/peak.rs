@@ -2,8 +2,8 @@
 //! their peak: [`peak_during`] measures what a closure allocates at most. Each measured call
 //! runs on one thread, so its peak is its own whatever other tests do meanwhile.
 //!
-//! Include it with `#[path = "common/peak.rs"] mod peak;` in a test binary that needs it (a
-//! global allocator is per binary, so it is not part of `common`).
+//! `training/main.rs` includes it once for its whole binary (`#[path = "../common/peak.rs"]`);
+//! a global allocator is per binary, so it is not part of `common`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
