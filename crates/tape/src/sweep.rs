@@ -199,19 +199,12 @@ fn tensor_rule<T: Float>(
         }
         accumulate(&mut below[parents[k] as usize], gk)
     };
-    if let Op::Custom(custom) = &node.op {
-        // A user's operation: its rule is run on tensors through its erased entry.
-        let xs: Vec<&Tensor<T>> = parents.iter().map(|&p| &nodes[p as usize].value).collect();
-        let needs: Vec<bool> = parents
-            .iter()
-            .map(|&p| nodes[p as usize].needs_grad)
-            .collect();
-        custom.backward_eager(&xs, &node.value, g, &needs, emit);
-    }
     // Nearly every operation has at most three parents: gather them into arrays on the stack;
-    // only a wide concat takes the heap.
-    else if let [p0, rest @ ..] = parents
+    // only a wide concat, or a user's operation (its rule takes slices of any length), takes
+    // the heap.
+    if let [p0, rest @ ..] = parents
         && rest.len() < 3
+        && !matches!(node.op, Op::Custom(_))
     {
         let at = |k: usize| *parents.get(k).unwrap_or(p0) as usize;
         let xs = [
@@ -226,13 +219,17 @@ fn tensor_rule<T: Float>(
         ];
         let n = parents.len();
         ops::backward(&node.op, &xs[..n], &node.value, g, &needs[..n], idx, emit);
-    } else {
-        let xs: Vec<&Tensor<T>> = parents.iter().map(|&p| &nodes[p as usize].value).collect();
-        let needs: Vec<bool> = parents
-            .iter()
-            .map(|&p| nodes[p as usize].needs_grad)
-            .collect();
-        ops::backward(&node.op, &xs, &node.value, g, &needs, idx, emit);
+        return bad;
+    }
+    let xs: Vec<&Tensor<T>> = parents.iter().map(|&p| &nodes[p as usize].value).collect();
+    let needs: Vec<bool> = parents
+        .iter()
+        .map(|&p| nodes[p as usize].needs_grad)
+        .collect();
+    match &node.op {
+        // A user's operation: its rule is run on tensors through its erased entry.
+        Op::Custom(custom) => custom.backward_eager(&xs, &node.value, g, &needs, emit),
+        op => ops::backward(op, &xs, &node.value, g, &needs, idx, emit),
     }
     bad
 }
