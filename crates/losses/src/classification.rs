@@ -97,9 +97,19 @@ pub fn euclidean_one_hot<'t, T: Float>(
 /// assert_eq!(f.grad().unwrap().data(), &[0.0, -1.0, 1.0]);
 /// ```
 pub fn hinge<'t, T: Float>(scores: Var<'t, T>, labels: &[f64], reduction: Reduction) -> Var<'t, T> {
-    let f = vector_of("hinge", "scores", scores);
-    let y = sign_labels("hinge", f, labels);
-    reduction.apply((y * f).neg().add_scalar(T::ONE).relu())
+    reduction.apply(margin_violation("hinge", scores, labels))
+}
+
+/// `max(0, 1 - y_i f_i)` per sample, the scores `[n]` or `[n, 1]` and the labels checked in
+/// {-1, +1}: the hinge, and what [`smoothed_hinge`] smooths.
+pub(crate) fn margin_violation<'t, T: Float>(
+    op: &str,
+    scores: Var<'t, T>,
+    labels: &[f64],
+) -> Var<'t, T> {
+    let f = vector_of(op, "scores", scores);
+    let y = sign_labels(op, f, labels);
+    (y * f).neg().add_scalar(T::ONE).relu()
 }
 
 /// The soft-margin SVM primal, catalogue C4:

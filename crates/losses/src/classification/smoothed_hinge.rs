@@ -2,8 +2,8 @@
 
 use tape::{Float, Var};
 
+use super::margin_violation;
 use crate::Reduction;
-use crate::support::{sign_labels, vector_of};
 
 /// The Huber-smoothed hinge: with the margin violation `r_i = max(0, 1 - y_i f(x_i))`,
 /// `h_mu(r) = r^2 / (2 mu)` if `r < mu`, else `r - mu / 2`; `y_i in {-1, +1}`.
@@ -43,9 +43,7 @@ pub fn smoothed_hinge<'t, T: Float>(
         mu > 0.0 && mu.is_finite(),
         "smoothed_hinge: mu must be positive and finite, found {mu}"
     );
-    let f = vector_of("smoothed_hinge", "scores", scores);
-    let y = sign_labels("smoothed_hinge", f, labels);
-    let r = (y * f).neg().add_scalar(T::ONE).relu();
+    let r = margin_violation("smoothed_hinge", scores, labels);
     let q = r - r.add_scalar(T::from_f64(-mu)).relu();
     reduction.apply(q.square().scale(T::from_f64(0.5 / mu)) + (r - q))
 }
